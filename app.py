@@ -1,0 +1,15 @@
+"""Cross-Entropy Lab: entry point. Page config and navigation over the files in pages/."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Cross-Entropy Lab", page_icon="📉", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/loss_curves.py", title="Binary cross-entropy", icon="📈"),
+    st.Page("pages/softmax.py", title="Softmax cross-entropy", icon="📊"),
+    st.Page("pages/likelihood.py", title="From likelihood to log loss", icon="🧮"),
+    st.Page("pages/train.py", title="Train on your data", icon="🏋️"),
+]
+
+st.navigation(PAGES).run()
