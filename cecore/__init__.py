@@ -12,6 +12,7 @@ from cecore.losses import (
     sigmoid,
     softmax,
 )
+from cecore.models import LogisticRegressionGD, SoftmaxRegressionGD
 
 __all__ = [
     "sigmoid",
@@ -21,4 +22,6 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "cross_entropy_with_logits",
+    "LogisticRegressionGD",
+    "SoftmaxRegressionGD",
 ]

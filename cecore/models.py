@@ -1,0 +1,326 @@
+"""Logistic and softmax regression trained by vectorized gradient descent.
+
+Both estimators minimise the same objective as scikit-learn's ``LogisticRegression``:
+
+    objective(W, b) = sum_i s_i CE(y_i, X_i W + b) / sum_i s_i  +  alpha / 2 * ||W||^2
+
+with sample weights ``s`` (ones by default) and an unpenalised intercept ``b``. This is
+``LogisticRegression(C=1 / (alpha * sum(s)))``; ``alpha = 0`` is ``C = np.inf``.
+
+* :class:`LogisticRegressionGD`: two classes, one weight vector, ``p = sigmoid(Xw + b)``.
+* :class:`SoftmaxRegressionGD`: K >= 2 classes, K weight vectors, ``P = softmax(XW + b)``.
+
+Training is a generator (:meth:`fit_iter`) that yields one record per epoch, so a page can
+draw the loss live and stop at any epoch; :meth:`fit` runs it to the end.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from cecore.losses import log_softmax, sigmoid, softmax
+from cecore.objective import BinaryObjective, MultinomialObjective
+
+__all__ = ["LogisticRegressionGD", "SoftmaxRegressionGD", "DivergenceWarning"]
+
+#: Training stops when a step makes the loss exceed this multiple of the starting loss.
+DIVERGENCE_FACTOR = 10.0
+#: Above this many Gram-matrix flops, the Lipschitz constant comes from Lanczos instead.
+_GRAM_FLOP_LIMIT = 2e9
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Gradient descent stopped because a step made the loss blow up."""
+
+
+class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
+    """Shared machinery: validation, step-size choice, the epoch loop, prediction."""
+
+    _multinomial = False
+
+    def __init__(self, learning_rate="auto", max_epochs=1000, batch_size=None, alpha=0.0,
+                 solver="gd", tol=1e-6, random_state=None):
+        self.learning_rate = learning_rate
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.alpha = alpha
+        self.solver = solver
+        self.tol = tol
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y, sample_weight=None):
+        """Run :meth:`fit_iter` to the end and return the fitted estimator."""
+        for _ in self.fit_iter(X, y, sample_weight):
+            pass
+        return self
+
+    def fit_iter(self, X, y, sample_weight=None, X_val=None, y_val=None):
+        """Validate the data now and return a generator that trains one epoch per step.
+
+        Each step yields a record ``{"epoch", "loss", "val_loss", "objective", "grad_norm",
+        "learning_rate", "seconds"}`` where ``loss`` is the (weighted) mean cross-entropy on
+        the training data at the weights after that epoch. The estimator is fitted with
+        those weights before the record is yielded, so closing the generator at any point
+        leaves it fitted with the last finished epoch.
+        """
+        self._check_params()
+        X, y = validate_data(self, X, y, dtype=np.float64, order="C")
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        self._check_target(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {classes[0]!r}."
+            )
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if not sw.sum() > 0:
+            raise ValueError("sample_weight sums to zero: no sample would count.")
+        # Classes present only with zero weight still count as classes (sklearn does so).
+        val = None
+        if X_val is not None:
+            X_val = validate_data(self, X_val, reset=False, dtype=np.float64, order="C")
+            y_val_index = np.searchsorted(classes, np.asarray(y_val))
+            y_val_index = np.clip(y_val_index, 0, len(classes) - 1)
+            if not np.array_equal(classes[y_val_index], np.asarray(y_val)):
+                raise ValueError("y_val contains labels that are not in the training data.")
+            val = (X_val, y_val_index)
+        self.classes_ = classes
+        return self._epochs(X, y_index, sw, val)
+
+    def _check_params(self):
+        lr = self.learning_rate
+        if not (isinstance(lr, str) and lr == "auto") and not (
+            isinstance(lr, Real) and not isinstance(lr, bool) and math.isfinite(lr) and lr > 0
+        ):
+            raise ValueError(f"learning_rate must be 'auto' or a positive number, got {lr!r}.")
+        if not isinstance(self.max_epochs, Integral) or self.max_epochs < 1:
+            raise ValueError(f"max_epochs must be a positive integer, got {self.max_epochs!r}.")
+        if self.batch_size is not None and (
+            not isinstance(self.batch_size, Integral) or self.batch_size < 1
+        ):
+            raise ValueError(f"batch_size must be None or a positive integer, "
+                             f"got {self.batch_size!r}.")
+        if not isinstance(self.alpha, Real) or not self.alpha >= 0 or math.isinf(self.alpha):
+            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}.")
+        if self.solver not in ("gd", "nesterov"):
+            raise ValueError(f"solver must be 'gd' or 'nesterov', got {self.solver!r}.")
+        if not isinstance(self.tol, Real) or not self.tol >= 0:
+            raise ValueError(f"tol must be a number >= 0, got {self.tol!r}.")
+
+    def _check_target(self, y):
+        """Hook for the binary-only estimator."""
+
+    def _make_objective(self, X, y_index, sample_weight):
+        cls = MultinomialObjective if self._multinomial else BinaryObjective
+        return cls(X, y_index, sample_weight, n_classes=len(self.classes_), alpha=self.alpha)
+
+    def _epochs(self, X, y_index, sw, val):
+        """The training loop: one full pass (or one round of mini-batches) per epoch."""
+        started = time.perf_counter()
+        objective = self._make_objective(X, y_index, sw)
+        val_objective = (
+            self._make_objective(val[0], val[1], None) if val is not None else None
+        )
+        lr = (1.0 / objective.lipschitz_constant(_GRAM_FLOP_LIMIT)
+              if self.learning_rate == "auto" else float(self.learning_rate))
+        rng = check_random_state(self.random_state)
+        n = X.shape[0]
+        batch = None if self.batch_size is None or self.batch_size >= n else int(self.batch_size)
+
+        theta = objective.zeros()
+        loss, obj, grad = objective.loss_objective_gradient(theta)
+        start_loss = loss
+        self.history_ = []
+        self.n_iter_ = 0
+        self.stop_reason_ = "max_epochs"
+        self._publish(objective, theta)
+
+        # Nesterov state (FISTA with gradient-based adaptive restart).
+        x_prev = theta.copy()
+        t = 1.0
+        for epoch in range(1, self.max_epochs + 1):
+            previous = (theta, loss, obj, grad)
+            if batch is None:
+                theta, x_prev, t = self._step(theta, grad, x_prev, t, lr)
+            else:
+                for idx in np.array_split(rng.permutation(n), math.ceil(n / batch)):
+                    g = objective.batch_gradient(theta, idx)
+                    theta, x_prev, t = self._step(theta, g, x_prev, t, lr)
+            loss, obj, grad = objective.loss_objective_gradient(theta)
+            if not (np.isfinite(loss) and np.all(np.isfinite(grad))) or (
+                loss > DIVERGENCE_FACTOR * max(start_loss, 1e-12)
+            ):
+                theta, loss, obj, grad = previous
+                self.stop_reason_ = "diverged"
+                self.stop_message_ = (
+                    f"Training diverged at epoch {epoch}: the loss "
+                    f"{'became infinite or NaN' if not np.isfinite(loss) else 'exploded'} "
+                    f"with learning rate {lr:.3g}. Kept the weights of epoch {epoch - 1}. "
+                    "Try a smaller learning rate (or 'auto'), or standardize the features."
+                )
+                warnings.warn(self.stop_message_, DivergenceWarning, stacklevel=2)
+                break
+            grad_norm = float(np.linalg.norm(grad))
+            record = {
+                "epoch": epoch,
+                "loss": loss,
+                "val_loss": val_objective.loss(theta) if val_objective else None,
+                "objective": obj,
+                "grad_norm": grad_norm,
+                "learning_rate": lr,
+                "seconds": time.perf_counter() - started,
+            }
+            self.history_.append(record)
+            self.n_iter_ = epoch
+            self._publish(objective, theta)
+            yield record
+            if grad_norm <= self.tol:
+                self.stop_reason_ = "converged"
+                break
+        if self.stop_reason_ == "max_epochs":
+            self.stop_message_ = (
+                f"Stopped after max_epochs={self.max_epochs} epochs before the gradient norm "
+                f"reached tol={self.tol:g}. More epochs, solver='nesterov' or a larger learning "
+                "rate would get closer to the minimum."
+            )
+            warnings.warn(self.stop_message_, ConvergenceWarning, stacklevel=2)
+        elif self.stop_reason_ == "converged":
+            self.stop_message_ = f"Converged: gradient norm <= tol={self.tol:g}."
+
+    def _step(self, theta, grad, x_prev, t, lr):
+        """One gradient step; with Nesterov, the momentum extrapolation after it.
+
+        FISTA: ``x = theta - lr * g``; ``t' = (1 + sqrt(1 + 4 t^2)) / 2``;
+        ``theta' = x + (t - 1) / t' * (x - x_prev)``. Momentum restarts (t' = 1) whenever
+        the step goes uphill against the last gradient, ``g . (x - x_prev) > 0``.
+        """
+        x = theta - lr * grad
+        if self.solver == "gd":
+            return x, x_prev, t
+        diff = x - x_prev
+        if np.vdot(grad, diff) > 0:
+            return x, x, 1.0
+        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+        return x + ((t - 1.0) / t_next) * diff, x, t_next
+
+    def _publish(self, objective, theta):
+        """Expose ``theta`` as the fitted ``coef_`` and ``intercept_``."""
+        self.coef_, self.intercept_ = objective.coef_intercept(theta)
+
+    # ------------------------------------------------------------------ predicting
+    def _logits(self, X):
+        """Raw scores ``X coef_^T + intercept_``, shape (n, 1) for sigmoid, (n, K) for softmax."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return X @ self.coef_.T + self.intercept_
+
+    def decision_function(self, X):
+        """Logits. Two classes: the log-odds of ``classes_[1]``, shape (n,); else (n, K).
+
+        For softmax with two classes the log-odds is ``z_1 - z_0``, as sklearn expects.
+        """
+        scores = self._logits(X)
+        if scores.shape[1] == 1:
+            return scores[:, 0]
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``."""
+        scores = self._logits(X)
+        if scores.shape[1] == 1:
+            # 1 - sigmoid(z) would lose digits when sigmoid(z) is near 1; sigmoid(-z) does not.
+            return np.column_stack([sigmoid(-scores[:, 0]), sigmoid(scores[:, 0])])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """``log predict_proba(X)``, computed stably from the logits."""
+        scores = self._logits(X)
+        if scores.shape[1] == 1:
+            scores = np.column_stack([np.zeros(len(scores)), scores[:, 0]])
+        return log_softmax(scores, axis=1)
+
+    def predict(self, X):
+        """The class with the highest probability (ties go to the first class)."""
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(np.intp) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[index]
+
+
+class LogisticRegressionGD(_GradientDescentClassifier):
+    """Binary logistic regression: ``P(y = 1 | x) = sigmoid(x . w + b)``, fitted by GD.
+
+    Minimises ``mean_i s_i [softplus(z_i) - y_i z_i] / mean(s) + alpha/2 ||w||^2`` with
+    ``z = X w + b``: sklearn's ``LogisticRegression(C=1/(alpha*sum(s)))`` objective.
+
+    Parameters
+    ----------
+    learning_rate : float or "auto", default="auto"
+        Step size. "auto" is ``1/L`` with ``L = lambda_max([X 1]^T S [X 1]) / (4 sum(s)) +
+        alpha`` the Lipschitz constant of the objective's gradient: a step that cannot
+        diverge.
+    max_epochs : int, default=1000
+        Passes over the training data.
+    batch_size : int or None, default=None
+        None: full-batch gradient descent. An int: shuffled mini-batches of that size,
+        reproducible with ``random_state``.
+    alpha : float, default=0.0
+        L2 penalty ``alpha/2 ||w||^2`` (the intercept is not penalised).
+    solver : {"gd", "nesterov"}, default="gd"
+        Plain gradient descent, or Nesterov's accelerated gradient with adaptive restart.
+    tol : float, default=1e-6
+        Stop when the Euclidean norm of the objective's gradient is at most ``tol``.
+    random_state : int, RandomState or None, default=None
+        Seeds the mini-batch shuffling.
+
+    Attributes
+    ----------
+    classes_, coef_ (1, d), intercept_ (1,), n_iter_, n_features_in_, history_ (one record
+    per epoch), stop_reason_ ("converged", "max_epochs", "diverged"), stop_message_.
+    """
+
+    def _check_target(self, y):
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
+            n_classes = len(np.unique(y))
+            raise ValueError(
+                "Only binary classification is supported. The type of the target is "
+                f"{y_type} ({n_classes} classes); use SoftmaxRegressionGD for more than two "
+                "classes."
+            )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+
+class SoftmaxRegressionGD(_GradientDescentClassifier):
+    """Multinomial (softmax) regression: ``P(y = k | x) = softmax(x W + b)_k``, fitted by GD.
+
+    Minimises ``sum_i s_i [logsumexp(z_i) - z_{i, y_i}] / sum(s) + alpha/2 ||W||^2`` with
+    ``z = X W + b`` (K columns): sklearn's multinomial ``LogisticRegression(C=1/(alpha*sum(s)))``
+    objective for K >= 3. "auto" uses ``L = lambda_max([X 1]^T S [X 1]) / (2 sum(s)) + alpha``.
+    Parameters and attributes as :class:`LogisticRegressionGD`; ``coef_`` is (K, d).
+    """
+
+    _multinomial = True
