@@ -51,26 +51,35 @@ def softplus(z):
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
-def logsumexp(Z, axis=-1):
-    """``log(sum_k exp(Z_k))`` along ``axis``, without overflow and without cancellation.
+def _shift_by_max(Z, axis):
+    """Return ``(Z - m, log1p(sum_{k != argmax} exp(Z_k - m)))`` with ``m = max_k Z_k``.
 
-    With ``m = max_k Z_k`` the largest term contributes exactly 1, so
-    ``logsumexp(Z) = m + log1p(sum_{k != argmax} exp(Z_k - m))``: relative accuracy is kept
-    even when one logit dominates (the loss of a confident, correct prediction).
+    The largest term of ``sum_k exp(Z_k - m)`` is exactly 1, so
+    ``logsumexp(Z) = m + log1p(rest)`` keeps full relative accuracy even when one logit
+    dominates (the loss of a confident, correct prediction is ``log1p(rest)``, not 0).
     """
     Z = np.asarray(Z, dtype=np.result_type(np.asarray(Z).dtype, np.float32))
-    Z = np.moveaxis(Z, axis, -1)
-    idx = np.argmax(Z, axis=-1)[..., None]
-    m = np.take_along_axis(Z, idx, axis=-1)
-    e = np.exp(Z - m)
-    np.put_along_axis(e, idx, 0.0, axis=-1)
-    return m[..., 0] + np.log1p(e.sum(axis=-1))
+    idx = np.expand_dims(np.argmax(Z, axis=axis), axis)
+    shifted = Z - np.take_along_axis(Z, idx, axis=axis)
+    e = np.exp(shifted)
+    np.put_along_axis(e, idx, 0.0, axis=axis)
+    return shifted, np.log1p(e.sum(axis=axis, keepdims=True))
+
+
+def logsumexp(Z, axis=-1):
+    """``log(sum_k exp(Z_k)) = m + log1p(sum_{k != argmax} exp(Z_k - m))``, m = max_k Z_k."""
+    Z = np.asarray(Z, dtype=np.result_type(np.asarray(Z).dtype, np.float32))
+    shifted, rest = _shift_by_max(Z, axis)
+    return np.squeeze(Z.max(axis=axis, keepdims=True) + rest, axis=axis)
 
 
 def log_softmax(Z, axis=-1):
-    """``log softmax(Z)_k = Z_k - logsumexp(Z)``, stable for any finite logits."""
-    Z = np.asarray(Z, dtype=np.result_type(np.asarray(Z).dtype, np.float32))
-    return Z - np.expand_dims(logsumexp(Z, axis=axis), axis)
+    """``log softmax(Z)_k = (Z_k - m) - log1p(sum_{j != argmax} exp(Z_j - m))``.
+
+    Stable for any finite logits, and exact (not rounded to 0) for the winning class.
+    """
+    shifted, rest = _shift_by_max(Z, axis)
+    return shifted - rest
 
 
 def softmax(Z, axis=-1):
@@ -258,10 +267,9 @@ def cross_entropy_with_logits(y_true, Z, *, label_smoothing=0.0, sample_weight=N
         raise ValueError("Z must be an (n, K) matrix of logits")
     n, K = Z.shape
     T = _class_targets(y_true, n, K, Z.dtype, label_smoothing)
-    lse = logsumexp(Z, axis=1)
-    # sum_k T_k (lse - Z_k), written around the row max so no large terms cancel
-    m = Z.max(axis=1)
-    per_sample = (T * (m[:, None] - Z)).sum(axis=1) + T.sum(axis=1) * (lse - m)
+    shifted, rest = _shift_by_max(Z, axis=1)
+    # sum_k T_k (log1p(rest) - (Z_k - m)): no large terms cancel
+    per_sample = T.sum(axis=1) * rest[:, 0] - (T * shifted).sum(axis=1)
     return _reduce(per_sample, sample_weight, reduction)
 
 

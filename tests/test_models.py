@@ -1,0 +1,238 @@
+"""cecore.models: sklearn's estimator checks, the same optimum as lbfgs, fit_iter semantics."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_classification,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from cecore import LogisticRegressionGD, SoftmaxRegressionGD
+from cecore.models import DivergenceWarning
+
+
+@parametrize_with_checks([LogisticRegressionGD(), SoftmaxRegressionGD()])
+def test_sklearn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+def _standardized(loader):
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _synthetic(n_classes):
+    X, y = make_classification(n_samples=600, n_features=8, n_informative=5,
+                               n_classes=n_classes, random_state=n_classes)
+    return StandardScaler().fit_transform(X), y
+
+
+DATASETS = {
+    "breast_cancer": lambda: _standardized(load_breast_cancer),
+    "wine": lambda: _standardized(load_wine),
+    "iris": lambda: _standardized(load_iris),
+    "digits": lambda: _standardized(load_digits),
+    "synthetic_binary": lambda: _synthetic(2),
+    "synthetic_4_classes": lambda: _synthetic(4),
+}
+
+
+def _sklearn_objective(model, X, y, alpha, sample_weight=None):
+    return (log_loss(y, model.predict_proba(X), sample_weight=sample_weight)
+            + 0.5 * alpha * float((model.coef_ ** 2).sum()))
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_same_minimum_as_sklearn_lbfgs(name, weighted):
+    X, y = DATASETS[name]()
+    sw = np.random.default_rng(0).uniform(0.2, 3.0, len(y)) if weighted else None
+    alpha = 1e-2
+    total_weight = len(y) if sw is None else sw.sum()
+    ours_cls = LogisticRegressionGD if len(np.unique(y)) == 2 else SoftmaxRegressionGD
+    ours = ours_cls(solver="nesterov", alpha=alpha, tol=1e-10, max_epochs=50_000)
+    ours.fit(X, y, sample_weight=sw)
+    ref = LogisticRegression(C=1 / (alpha * total_weight), tol=1e-12, max_iter=20_000)
+    ref.fit(X, y, sample_weight=sw)
+
+    assert ours.stop_reason_ == "converged"
+    ours_objective = ours.history_[-1]["objective"]
+    ref_objective = _sklearn_objective(ref, X, y, alpha, sw)
+    assert ours_objective == pytest.approx(_sklearn_objective(ours, X, y, alpha, sw), rel=1e-12)
+    assert ours_objective == pytest.approx(ref_objective, rel=1e-6)
+    assert ours_objective <= ref_objective * (1 + 1e-9)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-4 * np.abs(ref.coef_).max())
+    assert ours.coef_.shape == ref.coef_.shape
+    np.testing.assert_array_equal(ours.classes_, ref.classes_)
+
+
+def test_unpenalised_binary_fit_matches_sklearn_without_penalty():
+    X, y = _synthetic(2)
+    X = X + np.random.default_rng(1).normal(scale=2.0, size=X.shape)  # not separable
+    ours = LogisticRegressionGD(solver="nesterov", alpha=0.0, tol=1e-10, max_epochs=50_000)
+    ours.fit(X, y)
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
+    assert ours.history_[-1]["loss"] == pytest.approx(log_loss(y, ref.predict_proba(X)),
+                                                      rel=1e-9)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-4)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("cls,name", [(LogisticRegressionGD, "breast_cancer"),
+                                      (SoftmaxRegressionGD, "wine")])
+@pytest.mark.parametrize("solver,batch_size", [("gd", None), ("nesterov", None), ("gd", 64)])
+def test_fit_iter_record_is_the_log_loss_of_the_model_at_that_epoch(cls, name, solver,
+                                                                    batch_size):
+    X, y = DATASETS[name]()
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, len(y))
+    X_val, y_val = X[::3], y[::3]
+    model = cls(max_epochs=25, solver=solver, batch_size=batch_size, alpha=1e-3,
+                random_state=0)
+    records = []
+    for record in model.fit_iter(X, y, sample_weight=sw, X_val=X_val, y_val=y_val):
+        P = model.predict_proba(X)
+        assert record["loss"] == pytest.approx(log_loss(y, P, sample_weight=sw), rel=1e-12)
+        assert record["val_loss"] == pytest.approx(log_loss(y_val, model.predict_proba(X_val)),
+                                                   rel=1e-12)
+        W = model.coef_
+        assert record["objective"] == pytest.approx(record["loss"] + 5e-4 * (W ** 2).sum(),
+                                                    rel=1e-12)
+        records.append(record)
+    assert [r["epoch"] for r in records] == list(range(1, 26))
+    assert model.n_iter_ == 25 and model.history_ == records
+    assert all(r["grad_norm"] >= 0 and r["seconds"] >= 0 for r in records)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_full_batch_gd_with_auto_step_never_increases_the_objective():
+    X, y = DATASETS["wine"]()
+    model = SoftmaxRegressionGD(max_epochs=200, alpha=1e-2)
+    objectives = [r["objective"] for r in model.fit_iter(X, y)]
+    assert np.all(np.diff(objectives) <= 1e-15)
+    assert objectives[-1] < objectives[0] < np.log(3)
+
+
+def test_closing_fit_iter_early_leaves_the_last_finished_epoch():
+    X, y = DATASETS["breast_cancer"]()
+    model = LogisticRegressionGD(max_epochs=500)
+    gen = model.fit_iter(X, y)
+    for record in gen:
+        if record["epoch"] == 7:
+            coef_at_7 = model.coef_.copy()
+            break
+    gen.close()
+    assert model.n_iter_ == 7 and len(model.history_) == 7
+    np.testing.assert_array_equal(model.coef_, coef_at_7)
+    assert model.history_[-1]["loss"] == pytest.approx(log_loss(y, model.predict_proba(X)),
+                                                       rel=1e-12)
+    assert model.score(X, y) > 0.9
+    # The same seven epochs as a fresh run that stops there by itself:
+    same = LogisticRegressionGD(max_epochs=7)
+    with pytest.warns(ConvergenceWarning):
+        same.fit(X, y)
+    np.testing.assert_array_equal(same.coef_, coef_at_7)
+
+
+def test_fit_iter_validates_before_the_first_epoch():
+    X, y = DATASETS["iris"]()
+    with pytest.raises(ValueError, match="SoftmaxRegressionGD"):
+        LogisticRegressionGD().fit_iter(X, y)
+    with pytest.raises(ValueError, match="learning_rate"):
+        LogisticRegressionGD(learning_rate=-1).fit_iter(X, y == 0)
+    with pytest.raises(ValueError, match="solver"):
+        SoftmaxRegressionGD(solver="adam").fit_iter(X, y)
+    with pytest.raises(ValueError, match="not in the training data"):
+        SoftmaxRegressionGD().fit_iter(X, y, X_val=X[:2], y_val=[0, 7])
+
+
+def test_divergence_stops_with_a_readable_warning_and_keeps_the_last_good_epoch():
+    X, y = load_breast_cancer(return_X_y=True)          # unscaled: features up to ~4000
+    model = LogisticRegressionGD(learning_rate=10.0, max_epochs=100)
+    with pytest.warns(DivergenceWarning, match="smaller learning rate.*standardize"):
+        model.fit(X, y)
+    assert model.stop_reason_ == "diverged"
+    assert model.n_iter_ == len(model.history_) < 100
+    assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.predict_proba(X)))
+    losses = [r["loss"] for r in model.history_]
+    assert np.all(np.isfinite(losses))
+    if model.history_:
+        assert model.history_[-1]["loss"] == pytest.approx(log_loss(y, model.predict_proba(X)),
+                                                           rel=1e-9)
+
+
+def test_softmax_divergence_is_caught_too():
+    X, y = load_wine(return_X_y=True)
+    model = SoftmaxRegressionGD(learning_rate=1e3, max_epochs=50)
+    with pytest.warns(DivergenceWarning):
+        model.fit(X, y)
+    assert np.all(np.isfinite(model.coef_))
+
+
+def test_mini_batches_are_reproducible_with_random_state():
+    X, y = DATASETS["synthetic_4_classes"]()
+    fit = lambda seed: SoftmaxRegressionGD(batch_size=32, max_epochs=5, random_state=seed,
+                                           solver="nesterov").fit(X, y).coef_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a, b, c = fit(42), fit(42), fit(7)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_mini_batch_sgd_gets_close_to_the_minimum():
+    X, y = DATASETS["synthetic_binary"]()
+    full = LogisticRegressionGD(solver="nesterov", tol=1e-9, max_epochs=20_000,
+                                alpha=1e-3).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sgd = LogisticRegressionGD(batch_size=50, max_epochs=60, alpha=1e-3, random_state=0,
+                                   learning_rate=0.5).fit(X, y)
+    assert sgd.history_[-1]["objective"] == pytest.approx(full.history_[-1]["objective"],
+                                                          rel=0.02)
+
+
+def test_nesterov_needs_far_fewer_epochs_than_plain_gd():
+    X, y = DATASETS["breast_cancer"]()
+    kw = dict(alpha=1e-3, tol=1e-6, max_epochs=100_000)
+    gd = LogisticRegressionGD(solver="gd", **kw).fit(X, y)
+    nesterov = LogisticRegressionGD(solver="nesterov", **kw).fit(X, y)
+    assert gd.stop_reason_ == nesterov.stop_reason_ == "converged"
+    assert nesterov.n_iter_ * 5 < gd.n_iter_
+
+
+def test_softmax_on_two_classes_is_logistic_with_half_the_penalty():
+    # softmax's two weight vectors w0 = -w1 = v/2 carry alpha/2 (|w0|^2 + |w1|^2) = alpha/4 |v|^2
+    X, y = DATASETS["breast_cancer"]()
+    alpha = 0.02
+    soft = SoftmaxRegressionGD(solver="nesterov", alpha=alpha, tol=1e-10,
+                               max_epochs=50_000).fit(X, y)
+    logi = LogisticRegressionGD(solver="nesterov", alpha=alpha / 2, tol=1e-10,
+                                max_epochs=50_000).fit(X, y)
+    np.testing.assert_allclose(soft.predict_proba(X), logi.predict_proba(X), atol=1e-7)
+    np.testing.assert_allclose(soft.decision_function(X), logi.decision_function(X),
+                               atol=1e-5)
+    assert soft.history_[-1]["objective"] == pytest.approx(logi.history_[-1]["objective"],
+                                                           rel=1e-9)
+
+
+def test_string_labels_and_predictions():
+    X, y = DATASETS["iris"]()
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    model = SoftmaxRegressionGD(solver="nesterov", alpha=1e-2).fit(X, names)
+    assert list(model.classes_) == ["setosa", "versicolor", "virginica"]
+    assert model.score(X, names) > 0.95
+    np.testing.assert_allclose(np.exp(model.predict_log_proba(X)), model.predict_proba(X),
+                               rtol=1e-12)
