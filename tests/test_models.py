@@ -183,8 +183,11 @@ def test_softmax_divergence_is_caught_too():
 
 def test_mini_batches_are_reproducible_with_random_state():
     X, y = DATASETS["synthetic_4_classes"]()
-    fit = lambda seed: SoftmaxRegressionGD(batch_size=32, max_epochs=5, random_state=seed,
-                                           solver="nesterov").fit(X, y).coef_
+
+    def fit(seed):
+        return SoftmaxRegressionGD(batch_size=32, max_epochs=5, random_state=seed,
+                                   solver="nesterov").fit(X, y).coef_
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         a, b, c = fit(42), fit(42), fit(7)
