@@ -2,8 +2,9 @@
 
 Run from the repository root:
 
-    python benchmarks/gradient.py            # n=200,000, d=20, K=2 and 5
-    python benchmarks/gradient.py --n 1000000 --d 100 --classes 2 5
+    python benchmarks/gradient.py            # n=200,000, d=20, K=2 and 5 (about a minute)
+    python benchmarks/gradient.py --large    # adds n=1,000,000 and d=100 (about 10 minutes)
+    python benchmarks/gradient.py --n 1000000 --d 100 --classes 2 5 --skip-fit
 
 Everything is timed in this one process with BLAS pinned to one thread (threadpoolctl), the
 compared calls interleaved, and the median of ``--repeats`` runs reported, so the ratios hold
@@ -12,7 +13,9 @@ on a noisy machine even when the absolute times do not. Printed ratios:
 (a) our epoch (mean loss + gradient, one call) / sklearn ``LinearModelLoss.loss_gradient``
 (b) time for ``solver="nesterov"`` to reach lbfgs's objective within 1e-6 relative /
     ``LogisticRegression(solver="lbfgs")`` fit time (sklearn's default tol, and tol=1e-8)
-(c) our epoch / ``X.sum()`` (one read of X: the memory floor)
+(c) our epoch / ``X.sum()`` (one read of X: the memory floor). numpy's pairwise sum is
+    itself partly compute-bound, so the table also prints the time of one BLAS pass over X
+    (``w @ X``, the fastest read numpy has) and (c') our epoch / that.
 """
 
 from __future__ import annotations
@@ -83,15 +86,17 @@ def epoch_ratios(X, y, k, repeats):
         sk = LinearModelLoss(base_loss=HalfMultinomialLoss(n_classes=k), fit_intercept=True)
         coef = np.ascontiguousarray(np.vstack([theta[:d], theta[d:]]).T)  # (k, d + 1)
     y_float = y.astype(np.float64)
+    row_weights = np.full(n, 1.0 / n)
     ours_loss = ours.loss_objective_gradient(theta)[1]
     sk_loss = sk.loss_gradient(coef, X, y_float, l2_reg_strength=1e-4, n_threads=1)[0]
     assert abs(ours_loss - sk_loss) <= 1e-9 * abs(sk_loss), (ours_loss, sk_loss)
-    t_ours, t_sk, t_read = interleaved_medians(
+    t_ours, t_sk, t_read, t_blas_read = interleaved_medians(
         [lambda: ours.loss_objective_gradient(theta),
          lambda: sk.loss_gradient(coef, X, y_float, l2_reg_strength=1e-4, n_threads=1),
-         lambda: X.sum()],
+         lambda: X.sum(),
+         lambda: row_weights @ X],
         repeats)
-    return t_ours, t_sk, t_read
+    return t_ours, t_sk, t_read, t_blas_read
 
 
 def time_to_lbfgs_objective(X, y, k, tol, repeats):
@@ -126,7 +131,13 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--fit-repeats", type=int, default=3)
     parser.add_argument("--skip-fit", action="store_true", help="only (a) and (c)")
+    parser.add_argument("--large", action="store_true",
+                        help="also n=1,000,000 and d=100 (fits only at the default size)")
     args = parser.parse_args(argv)
+    sizes = [(n, d) for n in args.n for d in args.d]
+    if args.large:
+        sizes += [s for s in [(200_000, 100), (1_000_000, 20), (1_000_000, 100)]
+                  if s not in sizes]
 
     with threadpool_limits(limits=1):
         blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture')}, "
@@ -135,26 +146,27 @@ def main(argv=None):
               f"{platform.python_version()}, numpy {np.__version__}, BLAS: {', '.join(blas)}")
         print(f"# medians of {args.repeats} interleaved runs (fits: {args.fit_repeats}); "
               "float64")
-        header = ("n", "d", "K", "ours ms", "sklearn ms", "X.sum ms", "(a) ours/sklearn",
-                  "(c) ours/read", "(b) nesterov/lbfgs", "(b) tol=1e-8")
+        header = ("n", "d", "K", "ours ms", "sklearn ms", "X.sum ms", "w@X ms",
+                  "(a) ours/sklearn", "(c) ours/read", "(c') ours/w@X", "(b) nesterov/lbfgs",
+                  "(b) tol=1e-8")
         print(" | ".join(header))
-        for n in args.n:
-            for d in args.d:
-                for k in args.classes:
-                    X, y = make_data(n, d, k)
-                    t_ours, t_sk, t_read = epoch_ratios(X, y, k, args.repeats)
-                    row = [f"{n:,}", str(d), str(k), f"{1e3 * t_ours:.2f}",
-                           f"{1e3 * t_sk:.2f}", f"{1e3 * t_read:.2f}",
-                           f"{t_ours / t_sk:.2f}", f"{t_ours / t_read:.2f}"]
-                    if args.skip_fit:
-                        row += ["-", "-"]
-                    else:
-                        for tol in (1e-4, 1e-8):
-                            t_fit, t_lbfgs, ep, it = time_to_lbfgs_objective(
-                                X, y, k, tol, args.fit_repeats)
-                            row.append(f"{t_fit / t_lbfgs:.2f} ({t_fit:.2f}s/{t_lbfgs:.2f}s, "
-                                       f"{ep} epochs vs {it} iters)")
-                    print(" | ".join(row), flush=True)
+        for i, (n, d) in enumerate(sizes):
+            fit = not args.skip_fit and (i < len(args.n) * len(args.d))
+            for k in args.classes:
+                X, y = make_data(n, d, k)
+                t_ours, t_sk, t_read, t_blas = epoch_ratios(X, y, k, args.repeats)
+                row = [f"{n:,}", str(d), str(k), f"{1e3 * t_ours:.2f}", f"{1e3 * t_sk:.2f}",
+                       f"{1e3 * t_read:.2f}", f"{1e3 * t_blas:.2f}", f"{t_ours / t_sk:.2f}",
+                       f"{t_ours / t_read:.2f}", f"{t_ours / t_blas:.2f}"]
+                if not fit:
+                    row += ["-", "-"]
+                else:
+                    for tol in (1e-4, 1e-8):
+                        t_fit, t_lbfgs, ep, it = time_to_lbfgs_objective(
+                            X, y, k, tol, args.fit_repeats)
+                        row.append(f"{t_fit / t_lbfgs:.2f} ({t_fit:.2f}s/{t_lbfgs:.2f}s, "
+                                   f"{ep} epochs vs {it} iters)")
+                print(" | ".join(row), flush=True)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,11 @@ Writing ``r_i = s_i (p_i - y_i) / sum(s)`` (``p = sigmoid(z)`` or ``softmax(Z)``
 one-hot), the gradient is ``X^T r + alpha W`` for the weights and ``sum_i r_i`` for the
 intercept: the layout of sklearn's ``LinearModelLoss.loss_gradient``.
 
-One call of :meth:`loss_objective_gradient` makes one pass of ``X @ W`` and one of
-``X.T @ r`` and writes its n-sized intermediates into buffers allocated once.
+One call of :meth:`loss_objective_gradient` streams X from memory once: the rows are cut
+into blocks of about :data:`BLOCK_BYTES` bytes, and each block's scores, loss and gradient
+contribution ``X_b^T r_b`` are computed while the block is still in cache. The per-row
+constants (weights, signs, target indices) are cut into the same blocks once, at
+construction, and every intermediate lives in block-sized buffers allocated once.
 """
 
 from __future__ import annotations
@@ -19,57 +22,106 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from cecore.losses import (
-    binary_cross_entropy_with_logits,
-    cross_entropy_with_logits,
-    sigmoid,
-    softmax,
-)
+from cecore.losses import binary_cross_entropy_with_logits, cross_entropy_with_logits
+
+#: Bytes of X per row block: small enough that a block stays in cache (L2, or L3) between the
+#: forward product ``X_b W`` and the backward product ``X_b^T r_b``, big enough that numpy's
+#: per-call overhead stays small (measured flat from 1 to 2 MiB on a 1 MiB L2, 32 MiB L3).
+BLOCK_BYTES = 1536 * 1024
+#: From this many features on, ``X_b^T R_b^T`` (d, K) is faster than ``R_b X_b`` (K, d) in
+#: OpenBLAS (measured: d=20 favours the latter by 12%, d=100 the former by 25%).
+FEATURE_MAJOR_GRADIENT_MIN_D = 48
+#: Fewest rows per block, however wide X is.
+MIN_BLOCK_ROWS = 256
+
+
+def block_bounds(n_rows, row_bytes, block_bytes=BLOCK_BYTES):
+    """``[(start, stop), ...]`` cutting ``range(n_rows)`` into blocks of about ``block_bytes``.
+
+    All blocks but the last have the same length, so two buffer sizes cover every block.
+    """
+    rows = max(MIN_BLOCK_ROWS, int(block_bytes // max(row_bytes, 1)))
+    return [(start, min(start + rows, n_rows)) for start in range(0, n_rows, rows)]
 
 
 class _LinearObjective:
-    """Data, normalised sample weights and penalty shared by both objectives."""
+    """Data, normalised sample weights, penalty and the row blocks shared by both objectives."""
 
     #: sup over probabilities of the largest eigenvalue of the loss Hessian in the logits
     curvature = 0.25
 
-    def __init__(self, X, y_index, sample_weight, *, n_classes, alpha):
-        self.X = X
-        self.y = y_index
+    def __init__(self, X, y_index, sample_weight, *, n_classes, alpha=0.0,
+                 block_bytes=BLOCK_BYTES):
+        self.X = X = np.ascontiguousarray(X, dtype=np.float64)
+        self.y = y_index = np.asarray(y_index, dtype=np.intp)
         n = X.shape[0]
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self.weights = s / s.sum()
+        #: all weights equal (``fit`` passes ones when no weights were given)
+        self.unit_weights = bool(np.all(s == s[0])) if n else True
         self.alpha = float(alpha)
         self.n_classes = n_classes
+        self.block_bytes = block_bytes
+        self._blocks = self._make_blocks(X, y_index, self.weights)
 
     @property
     def n_features(self):
         return self.X.shape[1]
 
-    def lipschitz_constant(self, gram_flop_limit=2e9):
+    def _bounds(self, n_rows):
+        row_bytes = self.X.itemsize * max(self.n_features, self.n_classes)
+        return block_bounds(n_rows, row_bytes, self.block_bytes)
+
+    # --------------------------------------------------------------- curvature bound
+    def lipschitz_constant(self, gram_flop_limit=3e10):
         """``L = curvature * lambda_max([X 1]^T diag(w) [X 1]) + alpha``, w = s / sum(s).
 
         The Hessian of the mean loss is ``[X 1]^T diag(w) H [X 1]`` with ``H`` the per-sample
         Hessian in the logits, whose eigenvalues are at most 1/4 (sigmoid) or 1/2 (softmax).
-        Small problems form the (d+1)^2 Gram matrix; large ones use Lanczos on the operator.
+        Small problems form the (d+1)^2 Gram matrix (``X^T X / n``, one symmetric product,
+        for equal weights; block by block otherwise); large ones use Lanczos on the operator
+        ``v -> [X 1]^T w ([X 1] v)``, one blocked pass over X per product, and inflate its
+        estimate by 1% so that ``L`` stays an upper bound.
         """
-        X, w = self.X, self.weights
-        n, d = X.shape
+        n, d = self.X.shape
         if n * (d + 1) ** 2 <= gram_flop_limit:
-            gram = np.empty((d + 1, d + 1))
-            gram[:d, :d] = X.T @ (X * w[:, None])
-            gram[:d, d] = gram[d, :d] = X.T @ w
-            gram[d, d] = w.sum()
-            top = float(np.linalg.eigvalsh(gram)[-1])
+            top = float(np.linalg.eigvalsh(self.gram())[-1])
         else:
-            def matvec(v):
-                v = np.ravel(v)
-                return np.append(X.T @ (w * (X @ v[:d] + v[d])), w @ (X @ v[:d] + v[d]))
-
-            op = LinearOperator((d + 1, d + 1), matvec=matvec, dtype=np.float64)
+            op = LinearOperator((d + 1, d + 1), matvec=self.gram_matvec, dtype=np.float64)
             top = 1.01 * float(eigsh(op, k=1, which="LA", tol=1e-3,
                                      return_eigenvectors=False)[0])
         return self.curvature * top + self.alpha
+
+    def gram(self):
+        """``G = [X 1]^T diag(w) [X 1]``, the (d+1, d+1) weighted second moment of the rows."""
+        X, w = self.X, self.weights
+        d = self.n_features
+        G = np.empty((d + 1, d + 1))
+        if self.unit_weights:
+            G[:d, :d] = (X.T @ X) * w[0]                      # one symmetric product (syrk)
+        else:
+            G[:d, :d] = 0.0
+            scaled = np.empty_like(self._blocks[0][0])
+            for Xb, wb, *_ in self._blocks:
+                buf = scaled[: len(Xb)]
+                np.multiply(Xb, wb[:, None], out=buf)
+                G[:d, :d] += Xb.T @ buf
+        G[:d, d] = G[d, :d] = w @ X
+        G[d, d] = w.sum()
+        return G
+
+    def gram_matvec(self, v):
+        """``[X 1]^T diag(w) ([X 1] v)`` in one blocked pass over X."""
+        v = np.ravel(v)
+        d = self.n_features
+        out = np.zeros(d + 1)
+        for Xb, wb, *_ in self._blocks:
+            u = Xb @ v[:d]
+            u += v[d]
+            u *= wb
+            out[:d] += u @ Xb
+            out[d] += u.sum()
+        return out
 
     def _finish(self, loss, theta, grad):
         """Add the penalty ``alpha/2 ||W||^2`` (not the intercept row) and its gradient."""
@@ -79,18 +131,57 @@ class _LinearObjective:
         objective = loss + 0.5 * self.alpha * float(np.vdot(W, W))
         return loss, objective, grad
 
+    def batch_gradient(self, theta, idx):
+        """Objective gradient on the rows ``idx`` (weights renormalised over the batch)."""
+        w = self.weights[idx]
+        total = w.sum()
+        if total > 0:
+            w = w / total
+        blocks = self._make_blocks(self.X[idx], self.y[idx], w)
+        grad = self._loss_gradient(theta, blocks)[1]
+        if self.alpha:
+            grad[:-1] += self.alpha * theta[:-1]
+        return grad
+
+    def loss_objective_gradient(self, theta):
+        """Mean loss, objective and gradient at ``theta`` in one pass over X."""
+        loss, grad = self._loss_gradient(theta, self._blocks)
+        return self._finish(loss, theta, grad)
+
 
 class BinaryObjective(_LinearObjective):
-    """Sigmoid cross-entropy: ``CE_i = softplus(z_i) - y_i z_i``, ``z = X w + b``."""
+    """Sigmoid cross-entropy: ``CE_i = softplus(z_i) - y_i z_i``, ``z = X w + b``.
+
+    With the sign ``c_i = 1 - 2 y_i`` (+1 for y = 0, -1 for y = 1) and ``v = c z``:
+    ``CE = softplus(v) = max(v, 0) + log1p(exp(-|v|))`` and ``p - y = c sigmoid(v)`` with
+    ``log sigmoid(v) = min(v, 0) - log1p(exp(-|v|))``, ``-|v| = min(v, 0) - max(v, 0)``:
+    an exp, a log1p and an exp per row, and every sum is of terms of one sign (no
+    cancellation), so both are exact for every finite ``z``.
+    """
 
     curvature = 0.25
 
-    def __init__(self, X, y_index, sample_weight, *, n_classes=2, alpha=0.0):
-        super().__init__(X, y_index, sample_weight, n_classes=n_classes, alpha=alpha)
-        self.y_float = y_index.astype(np.float64)
-        self.weighted_y = self.weights * self.y_float
-        n = X.shape[0]
-        self._z, self._e, self._t = np.empty(n), np.empty(n), np.empty(n)
+    def __init__(self, X, y_index, sample_weight, *, n_classes=2, alpha=0.0,
+                 block_bytes=BLOCK_BYTES):
+        super().__init__(X, y_index, sample_weight, n_classes=n_classes, alpha=alpha,
+                         block_bytes=block_bytes)
+        self.y_float = self.y.astype(np.float64)
+
+    def _make_blocks(self, X, y_index, w):
+        """Per block: ``(X_b, w_b, c_b, (c w)_b, buffers)``; buffers are shared by blocks of
+        one length: four work rows, a row of zeros and a row of ones (numpy's maximum and
+        sum are faster against an array than against a scalar)."""
+        c = 1.0 - 2.0 * np.asarray(y_index, dtype=np.float64)
+        cw = c * w
+        blocks, buffers = [], {}
+        for start, stop in self._bounds(X.shape[0]):
+            m = stop - start
+            if m not in buffers:
+                buffers[m] = np.empty((6, m))
+                buffers[m][4], buffers[m][5] = 0.0, 1.0
+            blocks.append((X[start:stop], w[start:stop], c[start:stop], cw[start:stop],
+                           buffers[m]))
+        return blocks
 
     def zeros(self):
         return np.zeros(self.n_features + 1)
@@ -98,47 +189,33 @@ class BinaryObjective(_LinearObjective):
     def coef_intercept(self, theta):
         return theta[None, :-1].copy(), theta[-1:].copy()
 
-    def loss_objective_gradient(self, theta):
-        """Mean loss, objective and gradient at ``theta`` in one pass over X.
-
-        With ``e = exp(-|z|)``: ``CE = log1p(e) + max(z, 0) - y z`` (exact for y in {0, 1})
-        and ``sigmoid(z) = 1 - q`` for z >= 0, ``q`` for z < 0, with ``q = e / (1 + e)``.
-        """
-        X, w, d = self.X, self.weights, self.n_features
-        z, e, t = self._z, self._e, self._t
-        np.dot(X, theta[:d], out=z)
-        z += theta[d]
-        np.abs(z, out=e)
-        np.negative(e, out=e)
-        np.exp(e, out=e)                       # e = exp(-|z|)
-        np.log1p(e, out=t)                     # t = log1p(e)
-        loss = float(w @ t)
-        np.maximum(z, 0.0, out=t)
-        loss += float(w @ t) - float(self.weighted_y @ z)
-        np.add(e, 1.0, out=t)
-        np.divide(e, t, out=e)                 # e = q = sigmoid(-|z|)
-        np.subtract(1.0, e, out=t)
-        np.copyto(e, t, where=z >= 0)          # e = sigmoid(z)
-        e -= self.y_float
-        e *= w                                 # e = r = w (p - y)
-        grad = np.empty_like(theta)
-        np.dot(e, X, out=grad[:d])
-        grad[d] = e.sum()
-        return self._finish(loss, theta, grad)
-
-    def batch_gradient(self, theta, idx):
-        """Objective gradient on the rows ``idx`` (weights renormalised over the batch)."""
-        X, d = self.X[idx], self.n_features
-        w = self.weights[idx]
-        w = w / w.sum() if w.sum() > 0 else w
-        z = X @ theta[:d] + theta[d]
-        r = w * (sigmoid(z) - self.y_float[idx])
-        grad = np.empty_like(theta)
-        grad[:d] = r @ X
-        grad[d] = r.sum()
-        if self.alpha:
-            grad[:d] += self.alpha * theta[:d]
-        return grad
+    def _loss_gradient(self, theta, blocks):
+        """``(sum_i w_i CE_i, [X^T r; sum r])`` with ``r = w (p - y)``, block by block."""
+        d = self.n_features
+        coef, intercept = theta[:d], theta[d]
+        grad_w = np.empty((len(blocks), d))
+        grad_b = np.empty(len(blocks))
+        loss = 0.0
+        for j, (Xb, wb, cb, cwb, (v, e, t, r, zeros, ones)) in enumerate(blocks):
+            np.dot(Xb, coef, out=v)
+            v += intercept
+            v *= cb                                  # v = c z
+            np.maximum(v, zeros, out=t)
+            np.minimum(v, zeros, out=r)
+            np.subtract(r, t, out=e)                 # e = -|v|
+            np.exp(e, out=e)
+            np.log1p(e, out=e)                       # e = log1p(exp(-|v|))
+            t += e                                   # t = max(v, 0) + e = softplus(v) = CE
+            loss += float(np.dot(wb, t))
+            r -= e                                   # r = min(v, 0) - e = log sigmoid(v)
+            np.exp(r, out=r)
+            r *= cwb                                 # r = w c sigmoid(v) = w (p - y)
+            np.dot(r, Xb, out=grad_w[j])
+            grad_b[j] = np.dot(r, ones)
+        grad = np.empty(d + 1)
+        np.sum(grad_w, axis=0, out=grad[:d])
+        grad[d] = grad_b.sum()
+        return loss, grad
 
     def loss(self, theta):
         """Unweighted mean cross-entropy (used for validation data)."""
@@ -147,16 +224,30 @@ class BinaryObjective(_LinearObjective):
 
 
 class MultinomialObjective(_LinearObjective):
-    """Softmax cross-entropy: ``CE_i = logsumexp(Z_i) - Z_{i, y_i}``, ``Z = X W + b``."""
+    """Softmax cross-entropy: ``CE_i = logsumexp(Z_i) - Z_{i, y_i}``, ``Z = X W + b``.
+
+    Scores are kept class-major, ``S = W^T X_b^T + b`` of shape (K, rows), so the max and the
+    sum over classes are elementwise operations between K long rows. With ``m = max_k S_k``:
+    ``CE = log(sum_k exp(S_k - m)) - (S_y - m)`` and ``P = exp(S - m) / sum_k exp(S_k - m)``.
+    """
 
     curvature = 0.5
 
-    def __init__(self, X, y_index, sample_weight, *, n_classes, alpha=0.0):
-        super().__init__(X, y_index, sample_weight, n_classes=n_classes, alpha=alpha)
-        n = X.shape[0]
-        self._flat_target = np.arange(n) * n_classes + y_index
-        self._Z = np.empty((n, n_classes))
-        self._m, self._s = np.empty(n), np.empty(n)
+    def _make_blocks(self, X, y_index, w):
+        """Per block: ``(X_b, w_b, flat index of (y_i, i) in a (K, rows) array, buffers)``;
+        buffers are shared by blocks of one length: the (K, rows) scores, their flat view,
+        three work rows and a row of ones."""
+        K = self.n_classes
+        y_index = np.asarray(y_index, dtype=np.intp)
+        blocks, buffers = [], {}
+        for start, stop in self._bounds(X.shape[0]):
+            m = stop - start
+            if m not in buffers:
+                S = np.empty((K, m))
+                buffers[m] = (S, S.reshape(-1), np.empty((3, m)), np.ones(m))
+            target = y_index[start:stop] * m + np.arange(m)
+            blocks.append((X[start:stop], w[start:stop], target, *buffers[m]))
+        return blocks
 
     def zeros(self):
         return np.zeros((self.n_features + 1, self.n_classes))
@@ -164,44 +255,38 @@ class MultinomialObjective(_LinearObjective):
     def coef_intercept(self, theta):
         return theta[:-1].T.copy(), theta[-1].copy()
 
-    def loss_objective_gradient(self, theta):
-        """Mean loss, objective and gradient at ``theta`` in one pass over X.
-
-        Shift each row by its max ``m``; then ``CE = log(sum_k exp(Z_k - m)) - (Z_y - m)``
-        and ``P = exp(Z - m) / sum_k exp(Z_k - m)``.
-        """
-        X, w, d = self.X, self.weights, self.n_features
-        Z, m, s = self._Z, self._m, self._s
-        np.dot(X, theta[:d], out=Z)
-        Z += theta[d]
-        np.max(Z, axis=1, out=m)
-        Z -= m[:, None]
-        target_logit = Z.ravel().take(self._flat_target)     # Z_y - m
-        np.exp(Z, out=Z)
-        np.sum(Z, axis=1, out=s)
-        loss = float(w @ np.log(s)) - float(w @ target_logit)
-        np.divide(w, s, out=s)                                 # s = w / sum_k exp
-        Z *= s[:, None]                                        # Z = w P
-        Z.ravel()[self._flat_target] -= w                      # Z = w (P - Y)
-        grad = np.empty_like(theta)
-        np.dot(X.T, Z, out=grad[:d])
-        grad[d] = Z.sum(axis=0)
-        return self._finish(loss, theta, grad)
-
-    def batch_gradient(self, theta, idx):
-        """Objective gradient on the rows ``idx`` (weights renormalised over the batch)."""
-        X, d = self.X[idx], self.n_features
-        w = self.weights[idx]
-        w = w / w.sum() if w.sum() > 0 else w
-        R = softmax(X @ theta[:d] + theta[d], axis=1)
-        R[np.arange(len(idx)), self.y[idx]] -= 1.0
-        R *= w[:, None]
-        grad = np.empty_like(theta)
-        grad[:d] = X.T @ R
-        grad[d] = R.sum(axis=0)
-        if self.alpha:
-            grad[:d] += self.alpha * theta[:d]
-        return grad
+    def _loss_gradient(self, theta, blocks):
+        """``(sum_i w_i CE_i, [X^T R; sum R])`` with ``R = w (P - Y)``, block by block."""
+        d, K = self.n_features, self.n_classes
+        coef_t = np.ascontiguousarray(theta[:d].T)           # (K, d)
+        intercept = theta[d][:, None]                         # (K, 1)
+        feature_major = d >= FEATURE_MAJOR_GRADIENT_MIN_D
+        grad_w = np.empty((len(blocks), d, K) if feature_major else (len(blocks), K, d))
+        grad_b = np.empty((len(blocks), K))
+        loss = 0.0
+        for j, (Xb, wb, target, S, flat, (mx, s, zy), ones) in enumerate(blocks):
+            np.dot(coef_t, Xb.T, out=S)
+            S += intercept
+            np.max(S, axis=0, out=mx)
+            S -= mx                                           # S = Z - m (class-major)
+            np.take(flat, target, out=zy)                     # zy = Z_y - m
+            np.exp(S, out=S)
+            np.sum(S, axis=0, out=s)
+            np.log(s, out=mx)
+            mx -= zy                                          # mx = CE
+            loss += float(np.dot(wb, mx))
+            np.divide(wb, s, out=s)
+            S *= s                                            # S = w P
+            np.subtract.at(flat, target, wb)                  # S = w (P - Y)
+            if feature_major:
+                np.dot(Xb.T, S.T, out=grad_w[j])             # (d, K)
+            else:
+                np.dot(S, Xb, out=grad_w[j])                 # (K, d)
+            np.dot(S, ones, out=grad_b[j])
+        grad = np.empty((d + 1, K))
+        grad[:d] = grad_w.sum(axis=0) if feature_major else grad_w.sum(axis=0).T
+        np.sum(grad_b, axis=0, out=grad[d])
+        return loss, grad
 
     def loss(self, theta):
         """Unweighted mean cross-entropy (used for validation data)."""
