@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+# Icons are emoji: a page's icon becomes the favicon, and a Material icon favicon would be
+# fetched from a font CDN (a request to another host); emoji favicons are drawn locally.
 st.set_page_config(page_title="Cross-Entropy Lab", page_icon="📉", layout="wide")
 
 PAGES = [
