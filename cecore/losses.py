@@ -226,7 +226,7 @@ def _reduce_gradient(per_sample, sample_weight, reduction):
     """Gradient of ``_reduce`` with respect to each sample's logits."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    n = per_sample.shape[0]
+    n = per_sample.shape[0] if per_sample.ndim else 1
     if sample_weight is None:
         return per_sample / n if reduction == "mean" else per_sample
     w = _check_weight(sample_weight, n)

@@ -209,6 +209,12 @@ def test_multiclass_gradient_matches_finite_differences():
         np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-10)
 
 
+def test_scalars_are_one_sample():
+    assert binary_cross_entropy(1, 0.25) == pytest.approx(np.log(4), rel=1e-15)
+    assert binary_cross_entropy_with_logits(0, 0.0) == pytest.approx(np.log(2), rel=1e-15)
+    assert binary_cross_entropy_with_logits_gradient(1, 0.0) == pytest.approx(-0.5, rel=1e-15)
+
+
 def test_bad_inputs_raise_value_error():
     with pytest.raises(ValueError, match="\\[0, 1\\]"):
         binary_cross_entropy([1], [1.5])
