@@ -199,14 +199,28 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
                 self.stop_reason_ = "converged"
                 break
         if self.stop_reason_ == "max_epochs":
-            self.stop_message_ = (
-                f"Stopped after max_epochs={self.max_epochs} epochs before the gradient norm "
-                f"reached tol={self.tol:g}. More epochs, solver='nesterov' or a larger learning "
-                "rate would get closer to the minimum."
-            )
+            self.stop_message_ = self._not_converged_message(X, y_index)
             warnings.warn(self.stop_message_, ConvergenceWarning, stacklevel=2)
         elif self.stop_reason_ == "converged":
             self.stop_message_ = f"Converged: gradient norm <= tol={self.tol:g}."
+
+    def _not_converged_message(self, X, y_index):
+        """Why training ran out of epochs, and what to change, in plain words."""
+        message = (f"Stopped after max_epochs={self.max_epochs} epochs before the gradient norm "
+                   f"reached tol={self.tol:g}.")
+        scales = X.std(axis=0)
+        scales = scales[scales > 0]
+        if scales.size and scales.max() > 1e4 * scales.min():
+            return (f"{message} The features' scales differ by a factor of "
+                    f"{scales.max() / scales.min():.0e}: the step size is limited by the "
+                    "largest one, so the others barely move. Standardize the features.")
+        if self.alpha == 0 and np.array_equal(self.predict(X), self.classes_[y_index]):
+            return (f"{message} Every training sample is classified correctly and alpha=0: "
+                    "the classes are separable, so the loss keeps falling towards 0 as the "
+                    "weights grow without bound and there is no minimum to converge to. Set "
+                    "alpha > 0 for a finite solution.")
+        return (f"{message} More epochs, solver='nesterov' or a larger learning rate would get "
+                "closer to the minimum.")
 
     def _step(self, theta, grad, x_prev, t, lr):
         """One gradient step; with Nesterov, the momentum extrapolation after it.

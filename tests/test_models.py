@@ -239,3 +239,49 @@ def test_string_labels_and_predictions():
     assert model.score(X, names) > 0.95
     np.testing.assert_allclose(np.exp(model.predict_log_proba(X)), model.predict_proba(X),
                                rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- hostile numerics
+def test_separable_data_without_penalty_grows_weights_but_never_nans():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticRegressionGD(solver="nesterov", max_epochs=3000)
+    with pytest.warns(ConvergenceWarning, match="separable.*alpha > 0"):
+        model.fit(X, y)
+    losses = np.array([r["loss"] for r in model.history_])
+    assert np.all(np.isfinite(losses)) and losses[-1] < 1e-3 < losses[0]
+    assert np.abs(model.coef_).max() > 50
+    assert np.all(np.isfinite(model.predict_proba(X)))
+    assert model.history_[-1]["loss"] == pytest.approx(log_loss(y, model.predict_proba(X)),
+                                                       rel=1e-6)
+
+
+def test_wildly_different_feature_scales_give_a_finite_model_and_say_standardize():
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.normal(size=300) * 1e12, rng.normal(size=300) * 1e-12])
+    y = (X[:, 1] > 0).astype(int)
+    model = LogisticRegressionGD(max_epochs=100)
+    with pytest.warns(ConvergenceWarning, match="differ by a factor of .*Standardize"):
+        model.fit(X, y)
+    assert np.all(np.isfinite(model.coef_)) and np.isfinite(model.history_[-1]["loss"])
+    with pytest.warns(DivergenceWarning, match="epoch 1.*Kept the weights of epoch 0"):
+        bad = LogisticRegressionGD(learning_rate=1.0, max_epochs=50).fit(X, y)
+    assert bad.n_iter_ == 0 and bad.history_ == []
+    np.testing.assert_array_equal(bad.predict_proba(X), 0.5)
+
+
+def test_single_feature_and_twenty_classes():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(400, 1))
+    y = (x[:, 0] + 0.3 * rng.normal(size=400) > 0).astype(int)
+    one = LogisticRegressionGD(solver="nesterov", alpha=1e-3).fit(x, y)
+    assert one.coef_.shape == (1, 1) and one.score(x, y) > 0.8
+    X, y20 = make_classification(n_samples=2000, n_features=10, n_informative=8,
+                                 n_classes=20, n_clusters_per_class=1, random_state=0)
+    model = SoftmaxRegressionGD(solver="nesterov", alpha=1e-3, max_epochs=3000).fit(X, y20)
+    assert model.coef_.shape == (20, 10) and np.all(np.isfinite(model.coef_))
+    assert model.history_[-1]["loss"] < model.history_[0]["loss"] < np.log(20) + 1e-9
+    ref = LogisticRegression(C=1 / (1e-3 * len(y20)), max_iter=5000).fit(X, y20)
+    assert model.score(X, y20) == pytest.approx(ref.score(X, y20), abs=0.01)
+    assert model.score(X, y20) > 3 / 20
