@@ -148,7 +148,7 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         n = X.shape[0]
         batch = None if self.batch_size is None or self.batch_size >= n else int(self.batch_size)
 
-        theta = objective.zeros()
+        theta = objective.initial()
         loss, obj, grad = objective.loss_objective_gradient(theta)
         start_loss = loss
         self.history_ = []

@@ -183,8 +183,14 @@ class BinaryObjective(_LinearObjective):
                            buffers[m]))
         return blocks
 
-    def zeros(self):
-        return np.zeros(self.n_features + 1)
+    def initial(self):
+        """Zero weights and the intercept that is optimal for them: the log-odds of the
+        (weighted) class frequencies, ``b = log(f_1 / f_0)``. Zero if a class has no weight."""
+        theta = np.zeros(self.n_features + 1)
+        f = np.bincount(self.y, weights=self.weights, minlength=2)
+        if np.all(f > 0):
+            theta[-1] = np.log(f[1]) - np.log(f[0])
+        return theta
 
     def coef_intercept(self, theta):
         return theta[None, :-1].copy(), theta[-1:].copy()
@@ -249,8 +255,14 @@ class MultinomialObjective(_LinearObjective):
             blocks.append((X[start:stop], w[start:stop], target, *buffers[m]))
         return blocks
 
-    def zeros(self):
-        return np.zeros((self.n_features + 1, self.n_classes))
+    def initial(self):
+        """Zero weights and the intercepts that are optimal for them: ``b_k = log f_k`` (centred)
+        for the (weighted) class frequencies ``f``. Zero if a class has no weight."""
+        theta = np.zeros((self.n_features + 1, self.n_classes))
+        f = np.bincount(self.y, weights=self.weights, minlength=self.n_classes)
+        if np.all(f > 0):
+            theta[-1] = np.log(f) - np.log(f).mean()
+        return theta
 
     def coef_intercept(self, theta):
         return theta[:-1].T.copy(), theta[-1].copy()

@@ -117,6 +117,18 @@ def test_fit_iter_record_is_the_log_loss_of_the_model_at_that_epoch(cls, name, s
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_training_starts_from_the_class_frequencies():
+    X, y = load_wine(return_X_y=True)
+    w = np.random.default_rng(5).uniform(0.5, 2.0, len(y))
+    model = SoftmaxRegressionGD(learning_rate=1e6, max_epochs=3)
+    with pytest.warns(DivergenceWarning, match="epoch 1"):
+        model.fit(X, y, sample_weight=w)
+    frequencies = np.bincount(y, weights=w) / w.sum()
+    np.testing.assert_allclose(model.predict_proba(X), np.tile(frequencies, (len(y), 1)),
+                               rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_full_batch_gd_with_auto_step_never_increases_the_objective():
     X, y = DATASETS["wine"]()
     model = SoftmaxRegressionGD(max_epochs=200, alpha=1e-2)
@@ -268,7 +280,8 @@ def test_wildly_different_feature_scales_give_a_finite_model_and_say_standardize
     with pytest.warns(DivergenceWarning, match="epoch 1.*Kept the weights of epoch 0"):
         bad = LogisticRegressionGD(learning_rate=1.0, max_epochs=50).fit(X, y)
     assert bad.n_iter_ == 0 and bad.history_ == []
-    np.testing.assert_array_equal(bad.predict_proba(X), 0.5)
+    # epoch 0: zero weights and the intercept of the class frequencies
+    np.testing.assert_allclose(bad.predict_proba(X)[:, 1], y.mean(), rtol=1e-12)
 
 
 def test_single_feature_and_twenty_classes():

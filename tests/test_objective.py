@@ -48,7 +48,7 @@ def _objective(n_classes, X, y, sw, alpha):
 
 
 def _theta(objective, seed=1, scale=0.5):
-    return np.random.default_rng(seed).normal(scale=scale, size=objective.zeros().shape)
+    return np.random.default_rng(seed).normal(scale=scale, size=objective.initial().shape)
 
 
 def _assert_close(actual, expected, rtol=1e-12):
