@@ -398,6 +398,8 @@ def training_loss(history, *, max_epochs=None, log_y=False, y_range=None,
     fig.update_yaxes(type="log" if log_y else "linear",
                      range=y_range if y_range is not None else loss_axis_range(history,
                                                                                 log_y=log_y))
+    if log_y:  # label 0.2, 0.3, ... in full rather than as bare digits 2, 3, ...
+        fig.update_yaxes(minorloglabels="complete")
     return fig
 
 

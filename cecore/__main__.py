@@ -1,0 +1,173 @@
+"""``python -m cecore train FILE --target COL``: the training page's pipeline without a UI.
+
+Reads the CSV, prepares it, trains with a progress bar on stderr (Ctrl-C stops training and
+keeps the model of the last finished epoch, like the page's Stop button), compares with
+scikit-learn and prints a table, or with ``--json`` one JSON object on stdout. Exit status:
+0 done, 1 training produced no model (it diverged in the first epoch), 2 bad data or options
+(one line ``error: ...`` on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+
+from sklearn.exceptions import ConvergenceWarning
+
+from cecore.data import DataError, read_csv
+from cecore.models import DivergenceWarning
+from cecore.training import (
+    MODELS,
+    SOLVERS,
+    DataOptions,
+    Throttle,
+    TrainConfig,
+    TrainingRun,
+    prepare_data,
+    summary,
+)
+
+DEFAULTS, DATA_DEFAULTS = TrainConfig(), DataOptions()
+
+
+def learning_rate(text):
+    """``auto`` or a number (argparse names this function in its error message)."""
+    return "auto" if text == "auto" else float(text)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m cecore",
+        description="Cross-Entropy Lab from the command line.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser(
+        "train", help="train logistic or softmax regression on a CSV file",
+        description="Train logistic or softmax regression on a CSV file with cecore's gradient "
+                    "descent and compare it with scikit-learn's lbfgs on the same objective.")
+    train.add_argument("file", help="CSV file; delimiter, decimal comma, encoding and header "
+                                    "are detected")
+    train.add_argument("--target", required=True, help="the class column")
+    train.add_argument("--features", nargs="+", metavar="COL",
+                       help="feature columns (default: all useful columns but the target)")
+    train.add_argument("--model", choices=MODELS, default=DEFAULTS.model,
+                       help="auto: logistic for 2 classes, softmax for more (default: auto)")
+    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
+                       help=f"at most this many epochs (default: {DEFAULTS.epochs})")
+    train.add_argument("--learning-rate", type=learning_rate, default=DEFAULTS.learning_rate,
+                       metavar="X|auto", help="step size, or auto = 1/L (default: auto)")
+    train.add_argument("--batch-size", type=int, default=None, metavar="N",
+                       help="mini-batch size (default: full batch)")
+    train.add_argument("--solver", choices=SOLVERS, default=DEFAULTS.solver,
+                       help=f"default: {DEFAULTS.solver}")
+    train.add_argument("--alpha", type=float, default=DEFAULTS.alpha,
+                       help=f"L2 penalty alpha/2 ||W||^2 (default: {DEFAULTS.alpha})")
+    train.add_argument("--tol", type=float, default=DEFAULTS.tol,
+                       help=f"stop when the gradient norm is at most this (default: "
+                            f"{DEFAULTS.tol})")
+    train.add_argument("--test-size", type=float, default=DATA_DEFAULTS.test_size,
+                       help=f"share of rows held out for testing (default: "
+                            f"{DATA_DEFAULTS.test_size})")
+    train.add_argument("--seed", type=int, default=DEFAULTS.seed,
+                       help="seeds the split and the mini-batch order (default: 0)")
+    train.add_argument("--missing", choices=("impute", "drop"), default=DATA_DEFAULTS.missing,
+                       help="fill in missing values or drop those rows (default: impute)")
+    train.add_argument("--dates", choices=("drop", "expand"), default=DATA_DEFAULTS.dates,
+                       help="leave date columns out or expand them (default: drop)")
+    train.add_argument("--no-scale", action="store_true",
+                       help="do not standardize the numeric features")
+    train.add_argument("--json", action="store_true",
+                       help="print one JSON object on stdout instead of a table")
+    return parser
+
+
+class ProgressBar:
+    """``[#####-----] epoch 120/300  loss 0.1234`` on stderr: redrawn in place on a
+    terminal (at most 10 times a second), a line every few seconds otherwise."""
+
+    def __init__(self, total, width=30):
+        self.total, self.width = total, width
+        self.stream = sys.stderr  # looked up now, so a redirected stderr is honoured
+        self.tty = self.stream.isatty()
+        self.throttle = Throttle(interval=0.1 if self.tty else 5.0)
+
+    def _line(self, record):
+        done = round(self.width * record["epoch"] / self.total)
+        test = f"  test {record['val_loss']:.6f}" if record["val_loss"] is not None else ""
+        return (f"[{'#' * done}{'-' * (self.width - done)}] epoch {record['epoch']}/"
+                f"{self.total}  loss {record['loss']:.6f}{test}")
+
+    def update(self, record):
+        if self.throttle.due():
+            with self.throttle.redraw():
+                self.stream.write(("\r" if self.tty else "") + self._line(record)
+                                  + ("" if self.tty else "\n"))
+                self.stream.flush()
+
+    def close(self, run):
+        """The bar at the last finished epoch, then how training ended (when it did)."""
+        if run.usable:
+            self.stream.write(("\r" if self.tty else "") + self._line(run.last) + "\n"
+                              + run.message + "\n")
+            self.stream.flush()
+
+
+def _table(result, run):
+    c = run.evaluate().comparison
+    lines = [
+        f"model      {result['model']} ({result['estimator']}), classes: "
+        f"{', '.join(result['classes'])}",
+        f"data       {result['n_train']} training rows, {result['n_test']} test rows, "
+        f"{len(result['features'])} features",
+        f"training   {result['stop_reason']} after {result['epochs']} epochs "
+        f"({result['seconds']:.3g} s)",
+        "",
+        c.table().to_string(float_format=lambda v: f"{v:.8g}", na_rep="-"),
+        "",
+        f"largest |P_cecore - P_sklearn| = {c.max_proba_difference:.3g}; "
+        f"objective gap {c.objective_gap:.3g} (relative)",
+        run.evaluate().note,
+    ]
+    return "\n".join(lines)
+
+
+def train(args):
+    config = TrainConfig(model=args.model, learning_rate=args.learning_rate,
+                         epochs=args.epochs, batch_size=args.batch_size, solver=args.solver,
+                         alpha=args.alpha, tol=args.tol, seed=args.seed)
+    options = DataOptions(test_size=args.test_size, missing=args.missing,
+                          scale=not args.no_scale, dates=args.dates)
+    frame = read_csv(args.file)
+    prepared = prepare_data(frame, args.target, args.features, options, config.seed)
+    run = TrainingRun(prepared, config, options, frame=frame)
+    bar = ProgressBar(config.epochs)
+    with warnings.catch_warnings():  # the run's status and message report both
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", DivergenceWarning)
+        try:
+            for record in run.records():
+                bar.update(record)
+        except KeyboardInterrupt:
+            run.stop()
+    bar.close(run)
+    if not run.usable:
+        print(f"error: {run.message}", file=sys.stderr)
+        return 1
+    result = summary(run)
+    print(json.dumps(result) if args.json else _table(result, run))
+    return 0
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return train(args)
+    except (DataError, ValueError) as error:
+        message = " ".join(str(error).split())
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

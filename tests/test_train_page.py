@@ -1,0 +1,238 @@
+"""The training page under Streamlit's AppTest: upload, choose, train, compare, stop, rerun."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cecore import data
+from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data
+
+pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+              pytest.mark.filterwarnings("ignore::cecore.models.DivergenceWarning")]
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGE = "pages/train.py"
+COMPARISON_COLUMN = "cecore (training record)"
+
+
+def customers_csv(n=200, seed=0):
+    """A real-looking export: an id, missing values, text categories, a date, free text."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, n).astype(float)
+    city = rng.choice(["Paris", "Lyon", "Nice"], n)
+    score = 0.05 * (age - 50) + (city == "Paris") + rng.normal(0, 1, n)
+    frame = pd.DataFrame({
+        "customer_id": np.arange(5000, 5000 + n),
+        "age": age,
+        "city": city,
+        "signup": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+        "comment": [f"spoke on the phone, ticket {rng.integers(10**6)}" for _ in range(n)],
+        "plan": np.where(score > 0.5, "premium", np.where(score > -0.5, "basic", "free")),
+    })
+    frame.loc[rng.choice(n, 15, replace=False), "age"] = np.nan
+    return frame.to_csv(index=False).encode()
+
+
+def open_page(**query):
+    """The page as a link with these query parameters opens it."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(PAGE)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception
+    return at
+
+
+def open_sample(name, **query):
+    return open_page(train_source="Sample dataset", train_sample=name, **query)
+
+
+def upload(at, content, name="customers.csv"):
+    at.file_uploader(key="train_upload").upload(name, content, "text/csv").run()
+    assert not at.exception
+
+
+def train(at):
+    at.button(key="train_start").click().run()
+    assert not at.exception
+
+
+def comparison(at):
+    tables = [t.value for t in at.dataframe if COMPARISON_COLUMN in t.value.columns]
+    return tables[0] if tables else None
+
+
+def plain(markdown):
+    """The text of an element whose user-supplied parts were backslash-escaped."""
+    return markdown.replace("\\", "")
+
+
+def test_the_page_opens_on_the_upload_and_names_its_widgets_as_expected():
+    at = open_page()
+    label = at.file_uploader(key="train_upload").label
+    assert "CSV" in label and "100 MB" in label
+    assert at.file_uploader(key="train_upload").allowed_type == [".csv", ".tsv", ".txt"]
+    assert "Upload a CSV file to start" in at.info[0].value
+    assert at.button(key="train_start").label == "Train" and at.button(key="train_start").disabled
+    assert at.button(key="train_stop").label == "Stop"
+
+    at.segmented_control(key="train_source").set_value("sample").run()
+    assert at.selectbox(key="train_sample").value == "iris"
+    assert at.selectbox(key="train_target").label == "Target column"
+    assert at.multiselect(key="train_features").label == "Feature columns"
+    assert not at.button(key="train_start").disabled
+
+
+def test_upload_choose_train_and_compare_with_sklearn():
+    at = open_page()
+    upload(at, customers_csv())
+
+    assert at.selectbox(key="train_target").value == "plan"
+    assert at.multiselect(key="train_features").value == ["age", "city"]
+    excluded = [t.value for t in at.dataframe if "why" in t.value.columns][0]
+    reasons = dict(zip(excluded["column"], excluded["why"], strict=True))
+    assert set(reasons) == {"customer_id", "signup", "comment"}
+    assert "identifier" in reasons["customer_id"] and "date" in reasons["signup"]
+
+    at.radio(key="train_dates").set_value("expand").run()
+    assert "signup" in at.multiselect(key="train_features").value
+    at.multiselect(key="train_features").set_value(["age", "city", "signup"]).run()
+    train(at)
+
+    assert "Converged" in at.success[0].value
+    table = comparison(at)
+    for split in ("train loss", "test loss"):
+        ours, check = table.loc[split, COMPARISON_COLUMN], table.loc[split, "log_loss(our predict_proba)"]
+        assert check == pytest.approx(ours, abs=1e-9)
+    objective = table.loc["objective (loss + penalty)"]
+    assert objective["scikit-learn lbfgs"] == pytest.approx(objective[COMPARISON_COLUMN],
+                                                            rel=1e-6)
+    run = at.session_state["train_run"]
+    assert "signup_year" in run.prepared.feature_names
+    assert len(at.get("download_button")) == 3
+    assert not at.warning  # the results are for the current settings
+
+
+def test_the_loss_chart_shows_every_epoch():
+    at = open_sample("iris")
+    train(at)
+    run = at.session_state["train_run"]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [trace["name"] for trace in spec["data"]] == ["train loss", "test loss"]
+    assert spec["layout"]["xaxis"]["range"] == [0, len(run.history)]
+    assert len(spec["data"][0]["x"]) == len(run.history)
+
+
+def running_iris_run(epochs_done):
+    """A run as a Stop click finds it: interrupted in the middle of training."""
+    frame = data.load_sample("iris")
+    prepared = prepare_data(frame, "target", None, DataOptions(), 0)
+    run = TrainingRun(prepared, TrainConfig(solver="gd"), DataOptions(), frame=frame)
+    for _ in range(epochs_done):
+        run.step()
+    return run
+
+
+def test_stop_ends_training_and_keeps_the_model_of_the_last_epoch():
+    at = open_sample("iris")
+    at.session_state["train_run"] = running_iris_run(3)
+    at.button(key="train_stop").click().run()
+    assert not at.exception
+
+    run = at.session_state["train_run"]
+    assert run.status == "stopped" and len(run.history) == 3
+    assert "Stopped after epoch 3" in at.info[0].value
+    assert comparison(at).loc["train loss", COMPARISON_COLUMN] == run.history[-1]["loss"]
+    at.run()  # a later rerun does not start training again
+    assert len(at.session_state["train_run"].history) == 3
+
+
+def test_a_run_interrupted_by_a_widget_resumes_where_it_was():
+    at = open_sample("iris")
+    at.session_state["train_run"] = running_iris_run(3)
+    at.toggle(key="train_log_scale").set_value(True).run()
+    assert not at.exception
+
+    run = at.session_state["train_run"]
+    assert run.status in ("converged", "max_epochs") and len(run.history) > 3
+    assert [r["epoch"] for r in run.history] == list(range(1, len(run.history) + 1))
+
+
+def test_reruns_and_page_switches_keep_data_choices_and_model():
+    at = open_page()
+    upload(at, customers_csv())
+    at.multiselect(key="train_features").set_value(["age"]).run()
+    train(at)
+    trained = at.session_state["train_run"]
+
+    at.number_input(key="train_alpha").set_value(0.5).run()
+    assert at.session_state["train_run"] is trained
+    assert comparison(at) is not None
+    assert "settings changed" in at.warning[0].value
+
+    at.switch_page("pages/home.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.segmented_control(key="train_source").value == "upload"
+    assert at.multiselect(key="train_features").value == ["age"]
+    assert at.number_input(key="train_alpha").value == 0.5
+    assert at.session_state["train_run"] is trained and comparison(at) is not None
+
+    at.number_input(key="train_alpha").set_value(0.01).run()
+    assert not at.warning
+
+
+def test_a_bad_file_shows_an_error_and_keeps_the_previous_data_and_model():
+    at = open_page()
+    upload(at, customers_csv())
+    train(at)
+    trained = at.session_state["train_run"]
+
+    at.file_uploader(key="train_upload").clear()
+    upload(at, b"\x89PNG\r\n\x1a\n\x00\x00not a table", name="photo.csv")
+
+    assert "PNG image" in plain(at.error[0].value)
+    assert "customers.csv" in plain(at.info[0].value)
+    assert at.selectbox(key="train_target").value == "plan"
+    assert at.session_state["train_run"] is trained and comparison(at) is not None
+
+
+def test_a_table_that_cannot_be_prepared_shows_the_reason():
+    at = open_page()
+    upload(at, b"name,value\na,1\nb,2\nc,3\nd,4\ne,5\nf,6\n")
+    at.selectbox(key="train_target").set_value("value").run()
+    at.multiselect(key="train_features").set_value(["name"]).run()
+    assert not at.exception
+    assert any("class" in plain(e.value) for e in at.error)
+    assert at.button(key="train_start").disabled
+
+
+def test_a_share_link_reproduces_a_sample_run_with_its_decision_boundary():
+    at = open_sample("moons", train_noise="0.35", train_epochs="400", train_solver="gd",
+                     train_alpha="0.05")
+    assert at.selectbox(key="train_sample").value == "moons"
+    assert at.slider(key="train_noise").value == 0.35
+    config = (at.number_input(key="train_epochs").value, at.selectbox(key="train_solver").value,
+              at.number_input(key="train_alpha").value)
+    assert config == (400, "gd", 0.05)
+    train(at)
+
+    run = at.session_state["train_run"]
+    assert run.config.epochs == 400 and run.config.solver == "gd"
+    titles = [json.loads(c.proto.spec)["layout"]["xaxis"]["title"]["text"]
+              for c in at.get("plotly_chart")]
+    assert "x1" in titles  # the decision boundary over the two features
+
+
+def test_divergence_is_explained_with_the_fix():
+    at = open_sample("breast_cancer", train_lr_auto="false", train_lr="1000",
+                     train_solver="gd", train_alpha="0")
+    train(at)
+    assert at.session_state["train_run"].status == "diverged"
+    assert "smaller learning rate" in at.error[0].value
+    assert comparison(at) is None  # it diverged in the first epoch: no model to compare

@@ -1,0 +1,336 @@
+"""cecore.training (the pipeline of the page and the command) and the training charts."""
+
+import io
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
+
+from cecore import charts, data
+from cecore.losses import softmax
+from cecore.models import DivergenceWarning
+from cecore.training import (
+    DataOptions,
+    Throttle,
+    TrainConfig,
+    TrainingRun,
+    decision_grid,
+    history_csv,
+    markdown_text,
+    model_json,
+    predictions_csv,
+    prepare_data,
+    resolve_model,
+    summary,
+)
+
+
+def messy_frame(n=240, seed=0):
+    """A table as people have them: an id, missing values, text categories (one of them a
+    spreadsheet formula, one with HTML), a date, free text, a constant, a class column."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, n).astype(float)
+    city = rng.choice(["Paris", "Lyon", "=SUM(A1:A2)", "<b>Nice</b>"], n)
+    score = 0.05 * (age - 50) + (city == "Paris") + rng.normal(0, 1, n)
+    frame = pd.DataFrame({
+        "customer_id": np.arange(1000, 1000 + n),
+        "age": age,
+        "city": city,
+        "signup": pd.date_range("2022-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+        "comment": [f"call {i} went fine, code {rng.integers(10**6)}" for i in range(n)],
+        "country": "FR",
+        "plan": np.where(score > 0.5, "premium", np.where(score > -0.5, "basic", "free")),
+    })
+    frame.loc[rng.choice(n, 20, replace=False), "age"] = np.nan
+    frame.loc[rng.choice(n, 10, replace=False), "city"] = None
+    return data.read_csv(frame.to_csv(index=False).encode())
+
+
+def trained(frame, target, features=None, config=None, options=None):
+    config, options = config or TrainConfig(), options or DataOptions()
+    prepared = prepare_data(frame, target, features, options, config.seed)
+    run = TrainingRun(prepared, config, options, frame=frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in run.records():
+            pass
+    return run
+
+
+@pytest.fixture(scope="module")
+def iris_run():
+    return trained(data.load_sample("iris"), "target")
+
+
+@pytest.fixture(scope="module")
+def messy_run():
+    frame = messy_frame()
+    return trained(frame, "plan", data.suggest_features(frame, "plan")[0])
+
+
+# --------------------------------------------------------------------------- settings
+@pytest.mark.parametrize("field, value", [
+    ("model", "tree"), ("learning_rate", 0), ("learning_rate", "fast"),
+    ("learning_rate", float("nan")), ("epochs", 0), ("epochs", 2.5), ("batch_size", 0),
+    ("solver", "adam"), ("alpha", -1.0), ("tol", float("inf")), ("seed", -1),
+    ("epochs", True),
+])
+def test_invalid_settings_raise_a_value_error_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        TrainConfig(**{field: value})
+
+
+@pytest.mark.parametrize("field, value", [("test_size", 1.0), ("missing", "zero"),
+                                          ("dates", "keep"), ("scale", "yes")])
+def test_invalid_data_options_raise(field, value):
+    with pytest.raises(ValueError, match=field):
+        DataOptions(**{field: value})
+
+
+def test_the_defaults_converge_on_every_bundled_sample():
+    for name in data.SAMPLES:
+        run = trained(data.load_sample(name), "target")
+        assert run.status == "converged", name
+        assert len(run.history) < 1000
+
+
+def test_auto_picks_logistic_for_two_classes_and_softmax_otherwise():
+    assert resolve_model("auto", 2) == "logistic"
+    assert resolve_model("auto", 3) == "softmax"
+    assert resolve_model("softmax", 2) == "softmax"
+    with pytest.raises(data.DataError, match="3 classes"):
+        resolve_model("logistic", 3)
+
+
+# --------------------------------------------------------------------------- the run
+def test_records_are_the_history_and_the_estimator_holds_the_last_epoch(iris_run):
+    run = iris_run
+    assert run.status == "converged" and not run.running and run.usable
+    assert [r["epoch"] for r in run.history] == list(range(1, len(run.history) + 1))
+    p = run.prepared
+    assert run.last["loss"] == pytest.approx(
+        log_loss(p.y_train, run.estimator.predict_proba(p.X_train)), abs=1e-12)
+    assert run.last["val_loss"] == pytest.approx(
+        log_loss(p.y_test, run.estimator.predict_proba(p.X_test)), abs=1e-12)
+    assert run.step() is None
+    assert 0 < run.compute_seconds
+
+
+def test_stop_keeps_the_model_of_the_last_finished_epoch():
+    frame = data.load_sample("breast_cancer")
+    prepared = prepare_data(frame, "target", None, DataOptions(), 0)
+    run = TrainingRun(prepared, TrainConfig(solver="gd"), frame=frame)
+    for _ in range(3):
+        run.step()
+    coef = run.estimator.coef_.copy()
+    run.stop()
+
+    assert run.status == "stopped" and "epoch 3" in run.message
+    assert run.step() is None and len(run.history) == 3
+    np.testing.assert_array_equal(run.estimator.coef_, coef)
+    assert run.evaluate().comparison.ours_train_loss == run.history[-1]["loss"]
+    assert run.evaluate() is run.evaluate()
+
+
+def test_stop_before_the_first_epoch_leaves_nothing_to_evaluate():
+    frame = data.load_sample("iris")
+    run = TrainingRun(prepare_data(frame, "target", None, DataOptions(), 0), TrainConfig())
+    run.stop()
+    assert run.status == "stopped" and not run.usable
+    with pytest.raises(ValueError, match="Nothing to evaluate"):
+        run.evaluate()
+
+
+def test_divergence_ends_the_run_with_the_fix_in_its_message():
+    frame = data.load_sample("breast_cancer")
+    config = TrainConfig(learning_rate=1e4, solver="gd", alpha=0.0)
+    with pytest.warns(DivergenceWarning):
+        run = trained(frame, "target", config=config)
+    assert run.status == "diverged"
+    assert "smaller learning rate" in run.message
+    assert not run.usable  # it diverged in epoch 1: no finished epoch to show
+
+
+def test_bad_settings_for_the_data_fail_before_the_first_epoch():
+    prepared = prepare_data(data.load_sample("iris"), "target", None, DataOptions(), 0)
+    with pytest.raises(data.DataError, match="logistic"):
+        TrainingRun(prepared, TrainConfig(model="logistic"))
+
+
+# --------------------------------------------------------------------------- results
+def test_results_on_a_messy_table(messy_run):
+    run, results = messy_run, messy_run.evaluate()
+    p = run.prepared
+    assert run.kind == "softmax" and list(p.classes) == ["basic", "free", "premium"]
+    assert results.split == "test"
+    assert results.confusion.to_numpy().sum() == len(p.y_test)
+    assert list(results.per_class.index) == ["basic", "free", "premium"]
+    assert results.per_class["rows"].sum() == len(p.y_test)
+    assert results.coefficients.shape == (3, len(p.feature_names))
+    assert list(results.coefficients.columns) == p.feature_names
+    assert results.sample_losses.mean() == pytest.approx(run.last["val_loss"], abs=1e-12)
+    worst = results.worst["loss"].to_numpy()
+    assert len(worst) == 10 and np.all(np.diff(worst) <= 0)
+    assert worst[0] == pytest.approx(results.sample_losses.max())
+
+
+def test_predictions_name_the_rows_and_repeat_their_inputs(messy_run):
+    predictions = messy_run.evaluate().predictions
+    frame = messy_run.frame
+    rows = predictions["row"].to_numpy()
+    assert np.array_equal(predictions["true plan"].to_numpy(),
+                          frame.loc[rows, "plan"].to_numpy())
+    pd.testing.assert_series_equal(predictions["age"], frame.loc[rows, "age"],
+                                   check_index=False)
+    p_columns = [f"p({c})" for c in messy_run.prepared.classes]
+    np.testing.assert_allclose(predictions[p_columns].sum(axis=1), 1.0)
+
+
+def test_predictions_csv_never_starts_a_cell_with_a_formula(messy_run):
+    text = predictions_csv(messy_run.evaluate())
+    cells = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert (cells["city"] == "'=SUM(A1:A2)").any()
+    for column in cells.columns:
+        assert not cells[column].str.match(r"^[=+@]").any(), column
+        assert not cells[column].str.match(r"^-[^0-9.]").any(), column
+
+
+def test_history_csv_has_one_line_per_epoch(iris_run):
+    history = pd.read_csv(io.StringIO(history_csv(iris_run.history)))
+    assert list(history.columns) == ["epoch", "loss", "val_loss", "objective", "grad_norm",
+                                     "learning_rate", "seconds"]
+    assert len(history) == len(iris_run.history)
+    assert history["loss"].iloc[-1] == pytest.approx(iris_run.last["loss"])
+
+
+def test_model_json_is_enough_to_predict_without_cecore(iris_run):
+    model = json.loads(model_json(iris_run))
+    assert model["classes"] == ["setosa", "versicolor", "virginica"]
+    assert model["hyperparameters"]["alpha"] == 0.01
+    assert model["hyperparameters"]["data"]["test_size"] == 0.25
+    assert model["final"]["epochs"] == len(iris_run.history)
+    assert model["comparison_with_sklearn"]["ours_objective"] == iris_run.last["objective"]
+    (group,) = model["preprocessing"]["groups"]
+    steps = {step["step"]: step for step in group["steps"]}
+    rows = iris_run.frame[group["columns"]].to_numpy()
+    x = (rows - np.array(steps["scale"]["mean_"])) / np.array(steps["scale"]["scale_"])
+    proba = softmax(x @ np.array(model["coef"]).T + np.array(model["intercept"]), axis=1)
+    np.testing.assert_allclose(proba, iris_run.estimator.predict_proba(iris_run.prepared.X),
+                               atol=1e-12)
+
+
+def test_model_json_describes_one_hot_and_date_steps():
+    frame = messy_frame()
+    features = ["age", "city", "signup"]
+    run = trained(frame, "plan", features, options=DataOptions(dates="expand"))
+    model = json.loads(model_json(run))
+    inputs = model["preprocessing"]["input_columns"]
+    assert inputs["signup"]["kind"] == "date" and inputs["city"]["kind"] == "categorical"
+    one_hot = [step for group in model["preprocessing"]["groups"] for step in group["steps"]
+               if step["step"] == "one_hot"]
+    assert "Paris" in one_hot[0]["categories_"][0]
+    assert "signup_year" in model["feature_names"]
+
+
+def test_summary_holds_the_numbers_of_the_command(iris_run):
+    s = summary(iris_run)
+    assert s["model"] == "softmax" and s["n_train"] + s["n_test"] == 150
+    assert s["train_loss"] == pytest.approx(s["sklearn_log_loss_train"], abs=1e-9)
+    assert s["objective"] == pytest.approx(s["sklearn_solver"]["objective"], rel=1e-6)
+    json.dumps(s, allow_nan=False)
+
+
+def test_an_empty_test_set_evaluates_on_the_training_rows():
+    run = trained(data.load_sample("iris"), "target", options=DataOptions(test_size=0.0))
+    results = run.evaluate()
+    assert results.split == "training"
+    assert results.confusion.to_numpy().sum() == 150
+    assert summary(run)["test_loss"] is None
+
+
+def test_decision_grid_only_for_two_numeric_features():
+    run = trained(data.load_sample("moons", noise=0.2), "target")
+    grid = decision_grid(run, resolution=30)
+    assert grid.proba.shape == (30, 30, 2)
+    np.testing.assert_allclose(grid.proba.sum(axis=2), 1.0)
+    assert grid.points.min() >= grid.x[0] and grid.points[:, 0].max() <= grid.x[-1]
+    assert decision_grid(trained(data.load_sample("iris"), "target")) is None
+
+
+# --------------------------------------------------------------------------- helpers
+def test_throttle_waits_the_interval_and_caps_the_share_of_slow_redraws():
+    now = [0.0]
+    throttle = Throttle(interval=0.25, share=0.1, clock=lambda: now[0])
+    assert throttle.due()
+    with throttle.redraw():
+        now[0] += 0.01  # a fast redraw: the next one is due after the interval
+    assert not throttle.due()
+    now[0] = 0.26
+    assert throttle.due()
+    with throttle.redraw():
+        now[0] += 0.1  # a slow redraw: wait 10 times as long, so drawing is <= 10 %
+    now[0] += 0.9
+    assert not throttle.due()
+    now[0] += 0.11
+    assert throttle.due()
+    assert throttle.redraws == 2 and throttle.seconds == pytest.approx(0.11)
+
+
+def test_markdown_text_shows_user_text_literally():
+    assert markdown_text("[x](http://e.com)") == r"\[x\]\(http\:\/\/e\.com\)"
+    assert markdown_text("**a** $b$ :red[c]") == r"\*\*a\*\* \$b\$ \:red\[c\]"
+    assert markdown_text("plain words") == "plain words"
+
+
+# --------------------------------------------------------------------------- charts
+def test_live_loss_chart_has_fixed_axes(iris_run):
+    history = iris_run.history
+    early = charts.training_loss(history[:5], max_epochs=1000)
+    late = charts.training_loss(history, max_epochs=1000)
+    assert early.layout.xaxis.range == late.layout.xaxis.range == (0, 1000)
+    assert early.layout.yaxis.range == late.layout.yaxis.range  # the first epoch sets it
+    names = [trace.name for trace in late.data]
+    assert names == ["train loss", "test loss"]
+    assert len(late.data[0].x) == len(history)
+
+
+def test_log_axis_moves_only_at_powers_of_ten():
+    history = [{"loss": v, "val_loss": None} for v in (0.9, 0.5, 0.2, 0.05)]
+    assert charts.loss_axis_range(history, log_y=True) == [-2.0, 0.0]
+    assert charts.loss_axis_range(history[:3], log_y=True) == [-1.0, 0.0]
+    fig = charts.training_loss([dict(h, epoch=i + 1) for i, h in enumerate(history)],
+                               log_y=True)
+    assert fig.layout.yaxis.type == "log" and len(fig.data) == 1
+
+
+def test_long_histories_are_thinned_but_keep_the_last_epoch():
+    history = [{"epoch": i, "loss": 1 / i, "val_loss": None} for i in range(1, 10_001)]
+    fig = charts.training_loss(history, max_points=500)
+    assert len(fig.data[0].x) <= 501 and fig.data[0].x[-1] == 10_000
+
+
+def test_user_text_in_charts_is_shown_not_interpreted(messy_run):
+    results = messy_run.evaluate()
+    assert charts.plotly_text("<b>Nice</b> & co") == "&lt;b&gt;Nice&lt;/b&gt; &amp; co"
+    bars = charts.coefficient_bars(results.coefficients, "premium")
+    assert any("&lt;b&gt;" in label for label in bars.data[0].y)
+    assert not any("<b>" in label for label in bars.data[0].y)
+    heat = charts.confusion_heatmap(results.confusion)
+    assert heat.layout.xaxis.type == heat.layout.yaxis.type == "category"
+    assert heat.data[0].z.sum() == results.confusion.to_numpy().sum()
+
+
+def test_other_training_charts_draw(messy_run):
+    results = messy_run.evaluate()
+    histogram = charts.sample_loss_histogram(results.sample_losses)
+    assert len(histogram.data[0].x) == len(results.sample_losses)
+    run = trained(data.load_sample("blobs"), "target")
+    fig = charts.decision_map(decision_grid(run, resolution=20))
+    assert fig.data[0].type == "heatmap" and [t.name for t in fig.data[1:]] == ["A", "B", "C"]
+    moons = trained(data.load_sample("moons"), "target")
+    fig = charts.decision_map(decision_grid(moons, resolution=20))
+    assert [t.type for t in fig.data[:2]] == ["contour", "contour"]
