@@ -110,6 +110,18 @@ _TARGET_NAMES = (
     "target", "label", "labels", "class", "classes", "y", "species", "outcome", "survived",
     "diagnosis", "category", "churn", "default", "result", "status", "grade",
 )  # fmt: skip
+# Whole-number columns that hold years or counts, not class codes (suggest_target avoids them)
+_YEAR_NAME = re.compile(r"year|(?:^|[_\s.\-])yr$|^yr(?:$|[_\s.\-])", re.IGNORECASE)
+_COUNT_WORDS = (
+    r"(?:n|nb|num|number|count|cnt|size|qty|quantity|total|amount|age|pop|population|people"
+    r"|persons|guests|children|kids|rooms|bedrooms|bathrooms|visits|days|hours|minutes)"
+)
+_COUNT_NAME = re.compile(
+    rf"^{_COUNT_WORDS}$|^(?:n|nb|num|number|count|cnt|total)[_\s.\-]"
+    r"|[_\s.\-](?:count|cnt|size|total|num)$",
+    re.IGNORECASE,
+)
+_COUNT_CAMEL_CASE = re.compile(r"[a-z](?:Count|Size|Total)$")
 _BOOLEAN_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
 _STRING_DTYPE = pd.StringDtype(na_value=np.nan)  # pandas' default "str" dtype
 
@@ -675,46 +687,80 @@ def describe_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 @_data_errors_only("suggesting a target")
 def suggest_target(df: pd.DataFrame) -> str:
-    """A plausible class column: a well-known target name if it fits, else the last fit.
+    """A plausible class column, chosen in this order:
 
-    A column fits when it has 2 to SUGGESTED_MAX_CLASSES different values (MAX_CLASSES for
-    a target-like name such as "label", "class" or "species") and is neither an id, free
-    text, nor a column of non-integer numbers. Raises DataError when no column fits.
+    1. a fitting column with a well-known target name ("label", "class", "species" ...);
+    2. the last yes/no column (true/false, yes/no, y/n): the most common kind of class;
+    3. the last text category column with at most SUGGESTED_MAX_CLASSES values;
+    4. the last whole-number column with at most SUGGESTED_MAX_CLASSES values that is
+       neither year-like (all values from 1000 to 2999, or a name with "year") nor
+       count-like (named like a count or size: "size", "n_rooms", "count" ...);
+    5. the last year-like or count-like one.
+
+    So a text category always beats a number column, and a year or a count is only
+    suggested when nothing else fits. A column fits when it has 2 to SUGGESTED_MAX_CLASSES
+    different values (MAX_CLASSES for a target-like name) and is neither an id, free text,
+    nor a column of non-integer numbers. Raises DataError when no column fits.
     """
     frame = _with_string_columns(df)
     fits = {}
     for name in frame.columns:
         profile = _profile(frame[name], name)
         if _is_class_like(frame[name], profile):
-            fits[name] = profile.distinct
+            fits[name] = profile
     by_simple_name = {re.sub(r"[^a-z0-9]", "", name.lower()): name for name in fits}
     for wanted in _TARGET_NAMES:
         if wanted in by_simple_name:
             return by_simple_name[wanted]
-    small = [name for name, distinct in fits.items() if distinct <= SUGGESTED_MAX_CLASSES]
-    if not small:
-        raise DataError(
-            f"No column looks like a class column (a column with 2 to {SUGGESTED_MAX_CLASSES} "
-            "different values). Choose the target column yourself."
-        )
-    return small[-1]
+    tiers: list[list[str]] = [[], [], [], []]
+    for name, profile in fits.items():
+        if profile.distinct > SUGGESTED_MAX_CLASSES:
+            continue
+        if profile.kind == "boolean":
+            tiers[0].append(name)
+        elif profile.kind == "categorical":
+            tiers[1].append(name)
+        elif _is_year_or_count(frame[name], name):
+            tiers[3].append(name)
+        else:
+            tiers[2].append(name)
+    for tier in tiers:
+        if tier:
+            return tier[-1]
+    raise DataError(
+        f"No column looks like a class column (a column with 2 to {SUGGESTED_MAX_CLASSES} "
+        "different values). Choose the target column yourself."
+    )
+
+
+def _is_year_or_count(series: pd.Series, name: str) -> bool:
+    """Whether a whole-number column holds years or counts rather than class codes."""
+    if _YEAR_NAME.search(name) or _COUNT_NAME.search(name) or _COUNT_CAMEL_CASE.search(name):
+        return True
+    values = _numeric_view(series)
+    return values is not None and bool(values.dropna().between(1000, 2999).all())
 
 
 @_data_errors_only("suggesting features")
-def suggest_features(df: pd.DataFrame, target: str) -> tuple[list[str], dict[str, str]]:
+def suggest_features(
+    df: pd.DataFrame, target: str, *, dates: str = "drop"
+) -> tuple[list[str], dict[str, str]]:
     """The columns worth using as features, and the others with a short reason each.
 
-    Left out: free text, ids, constant and empty columns, and dates (prepare can expand
-    those into year, month, day and weekday).
+    Left out: free text, ids, constant and empty columns, and dates unless
+    ``dates="expand"`` (as in :func:`prepare`: year, month, day and weekday as numbers).
     """
+    if dates not in ("drop", "expand"):
+        raise DataError(f"dates must be 'drop' or 'expand', not {dates!r}.")
     frame = _with_string_columns(df)
     target = _require_column(frame, target)
     features, excluded = [], {}
     for name in frame.columns:
         if name == target:
             continue
-        reason = _exclusion_reason(frame[name], _profile(frame[name], name))
-        if reason is None:
+        profile = _profile(frame[name], name)
+        reason = _exclusion_reason(frame[name], profile)
+        if reason is None or (dates == "expand" and profile.kind == "datetime"):
             features.append(name)
         else:
             excluded[name] = reason

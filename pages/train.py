@@ -172,7 +172,8 @@ def choose_columns(frame):
                                  key="train_features", persist_state=KEEP)
     _, excluded = suggested_features(frame, target)
     if excluded:
-        with right.expander(f"{len(excluded)} columns are left out by default",
+        with right.expander(f"{len(excluded)} column{'s are' if len(excluded) > 1 else ' is'} "
+                            "left out by default",
                             expanded=len(excluded) <= 5):
             st.dataframe(pd.DataFrame({"column": list(excluded),
                                        "why": list(excluded.values())}),

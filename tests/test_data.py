@@ -418,7 +418,7 @@ def test_suggest_target_prefers_target_like_names():
     assert suggest_target(table) == "label"
 
 
-def test_suggest_target_falls_back_to_last_class_like_column():
+def test_suggest_target_prefers_a_text_category_over_a_number_column():
     rng = np.random.default_rng(1)
     table = pd.DataFrame(
         {
@@ -428,7 +428,85 @@ def test_suggest_target_falls_back_to_last_class_like_column():
             "id": np.arange(50),
         }
     )
-    assert suggest_target(table) == "level"
+    assert suggest_target(table) == "grp"
+    assert suggest_target(table.drop(columns="grp")) == "level"
+
+
+def test_suggest_target_falls_back_to_last_class_like_column():
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame(
+        {
+            "grp": rng.choice(["a", "b"], 50),
+            "x": rng.normal(size=50),
+            "kind": rng.choice(["p", "q", "r"], 50),
+            "level": rng.integers(0, 3, 50),
+            "code": rng.integers(0, 4, 50),
+        }
+    )
+    assert suggest_target(table) == "kind"
+    assert suggest_target(table.drop(columns=["grp", "kind"])) == "code"
+
+
+def test_suggest_target_prefers_a_yes_no_column():
+    rng = np.random.default_rng(4)
+    table = pd.DataFrame(
+        {
+            "smoker": rng.choice(["Yes", "No"], 60),
+            "day": rng.choice(["Mon", "Tue", "Wed"], 60),
+            "x": rng.normal(size=60),
+        }
+    )
+    assert suggest_target(table) == "smoker"
+    assert suggest_target(table.assign(smoker=table["smoker"] == "Yes")) == "smoker"
+
+
+@pytest.mark.parametrize(
+    "name", ["year", "Year", "birth_year", "yr", "size", "n_rooms", "guestCount", "num_kids"]
+)
+def test_suggest_target_avoids_years_and_counts(name):
+    rng = np.random.default_rng(5)
+    n = 60
+    values = rng.integers(1, 7, n) if name != "year" else rng.choice([1990, 1995, 2000], n)
+    table = pd.DataFrame({"g": rng.choice(["u", "v"], n), "x": rng.normal(size=n), name: values})
+    assert suggest_target(table) == "g"
+    # Without a text column a plain class code beats the year or count column...
+    codes = table.drop(columns="g").assign(grade_code=rng.integers(0, 3, n))
+    codes = codes[["grade_code", "x", name]]
+    assert suggest_target(codes) == "grade_code"
+    # ... and the year or count column is the last resort.
+    assert suggest_target(codes.drop(columns="grade_code")) == name
+
+
+def test_suggest_target_treats_4_digit_values_as_years():
+    rng = np.random.default_rng(6)
+    table = pd.DataFrame(
+        {
+            "cohort": rng.choice([2019, 2020, 2021], 60),
+            "x": rng.normal(size=60),
+            "arm": rng.integers(0, 2, 60),
+        }
+    )
+    table = table[["arm", "x", "cohort"]]
+    assert suggest_target(table) == "arm"
+
+
+@pytest.mark.parametrize(
+    ("dataset", "expected"),
+    [
+        ("gapminder", "continent"),  # not year (12 whole numbers) or iso_num
+        ("tips", "smoker"),  # a yes/no column; not size (a party's head count)
+        ("iris", "species"),  # a target name; not species_id
+        ("wind", "strength"),  # the last text category (8 classes; direction has 16)
+        ("election", "result"),  # a target name (majority / plurality)
+    ],
+)
+def test_suggest_target_on_plotly_datasets(dataset, expected):
+    plotly_data = pytest.importorskip("plotly.data")
+    table = getattr(plotly_data, dataset)()
+    assert suggest_target(table) == expected
+    # The same through a CSV file, as a user would upload it.
+    assert suggest_target(read_csv(table.to_csv(index=False).encode())) == expected
+    prepare(table, expected)
 
 
 def test_suggest_target_skips_a_continuous_y():
@@ -457,6 +535,22 @@ def test_suggest_features_excludes_with_reasons():
     assert "constant" in excluded["plan"] and "basic" in excluded["plan"]
     assert "empty" in excluded["empty"]
     assert "no column" in str(raises_data_error(suggest_features, table, "nope"))
+
+
+def test_suggest_features_can_include_dates():
+    table = messy_table()
+    assert suggest_features(table, "label") == suggest_features(table, "label", dates="drop")
+    features, excluded = suggest_features(table, "label", dates="expand")
+    assert features == ["age", "height", "color", "signup", "price"]
+    assert "signup" not in excluded
+    assert set(excluded) == {"customer_id", "comment", "plan"}
+    # The same columns prepare uses on its own with dates="expand".
+    prepared = prepare(table, "label", features, dates="expand")
+    assert prepared.feature_names == prepare(table, "label", dates="expand").feature_names
+    assert {"signup_year", "signup_month", "signup_day", "signup_dayofweek"} <= set(
+        prepared.feature_names
+    )
+    assert "dates must be" in str(raises_data_error(suggest_features, table, "label", dates="x"))
 
 
 # ---------------------------------------------------------------------------------------

@@ -281,9 +281,15 @@ def test_throttle_waits_the_interval_and_caps_the_share_of_slow_redraws():
 
 
 def test_markdown_text_shows_user_text_literally():
-    assert markdown_text("[x](http://e.com)") == r"\[x\]\(http\:\/\/e\.com\)"
+    joiner = "\u2060"  # invisible: keeps GFM from linking bare addresses
+    assert markdown_text("[x](http://e.com)") == r"\[x\]\(http" + joiner + r"\:\/\/e\.com\)"
     assert markdown_text("**a** $b$ :red[c]") == r"\*\*a\*\* \$b\$ \:red\[c\]"
     assert markdown_text("plain words") == "plain words"
+    # Streamlit links bare addresses and draws arrows for "a -> b" even when escaped
+    for text in ("HTTPS://e.com", "www.e.com", "me@e.com", "'x' -> 'x.1'", "a <-> b",
+                 "a -- b", "a >= b", "a <= b", "a ~= b"):
+        shown = markdown_text(text).replace("\\", "")
+        assert joiner in shown and shown.replace(joiner, "") == text
 
 
 # --------------------------------------------------------------------------- charts
