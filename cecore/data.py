@@ -625,15 +625,17 @@ def _column_names(header: list[str] | None, n_columns: int) -> tuple[list[str], 
     stripped = [name.strip() for name in header]
     taken = set(stripped)
     used: set[str] = set()
+    next_copy: dict[str, int] = {}     # per name, so 20,000 repeats stay linear, not quadratic
     names, renamed, unnamed = [], [], []
     for position, name in enumerate(stripped, start=1):
         if not name:
             name = f"column_{position}"
             unnamed.append(name)
         if name in used:
-            copy = 1
+            copy = next_copy.get(name, 1)
             while f"{name}.{copy}" in taken or f"{name}.{copy}" in used:
                 copy += 1
+            next_copy[name] = copy + 1
             renamed.append(f"'{name}' -> '{name}.{copy}'")
             name = f"{name}.{copy}"
         used.add(name)

@@ -1068,3 +1068,10 @@ def test_escape_spreadsheet_cells():
     assert escaped["n"].tolist() == table["n"].tolist()
     assert escaped["obj"].tolist()[:2] == ["'=a", 1] and escaped["obj"].iloc[4] == "'@c"
     assert table["=name"].iloc[0] == "=cmd"
+
+
+def test_many_repeated_column_names_are_renamed_in_linear_time():
+    n = 20_000
+    frame = read_csv((",".join(["a"] * n) + "\n" + ",".join(["1"] * n) + "\n").encode())
+    assert list(frame.columns[:3]) == ["a", "a.1", "a.2"] and frame.columns[-1] == f"a.{n - 1}"
+    assert frame.columns.is_unique
