@@ -228,7 +228,8 @@ def prepared_for(box, frame, signature, target, features, options, seed):
     more = "…" if len(prepared.classes) > 12 else ""
     say(box.caption, f"{len(prepared.y):,} rows → {len(prepared.y_train):,} for training and "
                     f"{len(prepared.y_test):,} for testing; {len(prepared.feature_names)} model "
-                    f"features; {len(prepared.classes)} classes: {classes}{more}.")
+                    f"feature{'s' if len(prepared.feature_names) != 1 else ''}; "
+                    f"{len(prepared.classes)} classes: {classes}{more}.")
     if prepared.notes:
         with box.expander(f"Notes on the preparation ({len(prepared.notes)})"):
             for note in prepared.notes:
@@ -250,7 +251,9 @@ def choose_settings():
     auto_lr = cols[1].toggle("Auto learning rate", value=True, key="train_lr_auto",
                              bind=BIND_URL, persist_state=KEEP,
                              help="1/L, L the Lipschitz constant of the gradient: the largest "
-                                  "step that cannot diverge.")
+                                  "step that cannot diverge. With nesterov on full batches, "
+                                  "each step then adapts to the curvature measured along the "
+                                  "last one (between 1/L and 30/L).")
     lr = cols[1].number_input("Learning rate", min_value=1e-6, max_value=1e3, value=0.5,
                               step=0.1, format="%g", key="train_lr", disabled=auto_lr,
                               bind=BIND_URL, persist_state=KEEP)
@@ -428,7 +431,7 @@ def show_run(run, signature, log_y):
         st.caption(f"{len(run.history):,} epochs in {run.compute_seconds:.2f} s of training; "
                    f"the live chart took {cost['drawing']:.2f} s "
                    f"({cost['drawing'] / cost['seconds']:.0%} of the time) for "
-                   f"{cost['redraws']} redraws.")
+                   f"{cost['redraws']} redraw{'s' if cost['redraws'] != 1 else ''}.")
     if run.usable:
         show_results(run)
 

@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from cecore import LogisticRegressionGD, SoftmaxRegressionGD
-from cecore.models import DivergenceWarning
+from cecore.models import MAX_STEP_GROWTH, DivergenceWarning
 
 
 @parametrize_with_checks([LogisticRegressionGD(), SoftmaxRegressionGD()])
@@ -258,15 +258,20 @@ def test_separable_data_without_penalty_grows_weights_but_never_nans():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 2))
     y = (X[:, 0] > 0).astype(int)
-    model = LogisticRegressionGD(solver="nesterov", max_epochs=3000)
+    model = LogisticRegressionGD(solver="nesterov", max_epochs=3000, tol=0.0)
     with pytest.warns(ConvergenceWarning, match="separable.*alpha > 0"):
         model.fit(X, y)
+    assert model.stop_reason_ == "max_epochs"
     losses = np.array([r["loss"] for r in model.history_])
     assert np.all(np.isfinite(losses)) and losses[-1] < 1e-3 < losses[0]
     assert np.abs(model.coef_).max() > 50
     assert np.all(np.isfinite(model.predict_proba(X)))
     assert model.history_[-1]["loss"] == pytest.approx(log_loss(y, model.predict_proba(X)),
                                                        rel=1e-6)
+    # Stopping on the gradient norm is no minimum either, and the message says so.
+    stopped = LogisticRegressionGD(solver="nesterov", max_epochs=3000).fit(X, y)
+    assert stopped.stop_reason_ == "converged"
+    assert "separable" in stopped.stop_message_ and "alpha > 0" in stopped.stop_message_
 
 
 def test_wildly_different_feature_scales_give_a_finite_model_and_say_standardize():
@@ -298,3 +303,56 @@ def test_single_feature_and_twenty_classes():
     ref = LogisticRegression(C=1 / (1e-3 * len(y20)), max_iter=5000).fit(X, y20)
     assert model.score(X, y20) == pytest.approx(ref.score(X, y20), abs=0.01)
     assert model.score(X, y20) > 3 / 20
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("name", ["breast_cancer", "wine"])
+def test_auto_nesterov_adapts_its_step_to_the_local_curvature(name):
+    """Full-batch Nesterov with "auto" steps between 1/L and MAX_STEP_GROWTH/L and gets there
+    sooner than with the fixed step 1/L; plain GD and mini-batches keep 1/L exactly."""
+    from cecore.objective import BinaryObjective, MultinomialObjective
+
+    X, y = DATASETS[name]()
+    alpha = 1.0 / len(y)
+    binary = len(np.unique(y)) == 2
+    cls = LogisticRegressionGD if binary else SoftmaxRegressionGD
+    objective = (BinaryObjective(X, y, None, alpha=alpha) if binary else
+                 MultinomialObjective(X, y, None, n_classes=len(np.unique(y)), alpha=alpha))
+    safe = 1.0 / objective.lipschitz_constant()
+    reference = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(X, y)
+    target = _sklearn_objective(reference, X, y, alpha) * (1 + 1e-6)
+
+    def epochs_to_target(model):
+        for record in model.fit_iter(X, y):
+            if record["objective"] <= target:
+                return record["epoch"], model
+        raise AssertionError(f"{model} never reached lbfgs's objective")
+
+    adaptive_epochs, adaptive = epochs_to_target(
+        cls(solver="nesterov", alpha=alpha, tol=0.0, max_epochs=5000))
+    fixed_epochs, _ = epochs_to_target(
+        cls(solver="nesterov", alpha=alpha, tol=0.0, max_epochs=5000, learning_rate=safe))
+    rates = np.array([r["learning_rate"] for r in adaptive.history_])
+    assert rates[0] == pytest.approx(safe, rel=1e-12)
+    assert np.all(rates >= safe * (1 - 1e-12))
+    assert np.all(rates <= MAX_STEP_GROWTH * safe * (1 + 1e-12))
+    assert rates.max() > 2 * safe
+    assert adaptive_epochs < 0.5 * fixed_epochs, (adaptive_epochs, fixed_epochs)
+
+    for fixed in (cls(solver="gd", alpha=alpha, max_epochs=20),
+                  cls(solver="nesterov", alpha=alpha, max_epochs=3, batch_size=100,
+                      random_state=0)):
+        fixed.fit(X, y)
+        assert [r["learning_rate"] for r in fixed.history_] == pytest.approx(
+            [safe] * fixed.n_iter_, rel=1e-12)
+
+
+def test_out_of_epochs_message_suggests_only_what_is_not_in_use():
+    X, y = DATASETS["wine"]()
+    with pytest.warns(ConvergenceWarning) as plain:
+        SoftmaxRegressionGD(max_epochs=3).fit(X, y)
+    with pytest.warns(ConvergenceWarning) as accelerated:
+        SoftmaxRegressionGD(max_epochs=3, solver="nesterov").fit(X, y)
+    assert "solver='nesterov'" in str(plain[0].message)
+    assert "solver='nesterov'" not in str(accelerated[0].message)
+    assert "More epochs" in str(accelerated[0].message)
