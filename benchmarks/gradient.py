@@ -5,6 +5,7 @@ Run from the repository root:
     python benchmarks/gradient.py            # n=200,000, d=20, K=2 and 5 (about a minute)
     python benchmarks/gradient.py --large    # adds n=1,000,000 and d=100 (about 10 minutes)
     python benchmarks/gradient.py --n 1000000 --d 100 --classes 2 5 --skip-fit
+    python benchmarks/gradient.py --dtype float32   # X in float32 (``dtype="float32"``)
 
 Everything is timed in this one process with BLAS pinned to one thread (threadpoolctl), the
 compared calls interleaved, and the median of ``--repeats`` runs reported, so the ratios hold
@@ -65,11 +66,11 @@ def interleaved_medians(fns, repeats):
     return [statistics.median(t) for t in times]
 
 
-def make_data(n, d, k, seed=0):
+def make_data(n, d, k, seed=0, dtype=np.float64):
     X, y = make_classification(n_samples=n, n_features=d, n_informative=min(d, 10),
                                n_redundant=0, n_classes=k, n_clusters_per_class=1,
                                random_state=seed)
-    return np.ascontiguousarray(StandardScaler().fit_transform(X)), y
+    return np.ascontiguousarray(StandardScaler().fit_transform(X), dtype=dtype), y
 
 
 def epoch_ratios(X, y, k, repeats):
@@ -85,11 +86,13 @@ def epoch_ratios(X, y, k, repeats):
         theta = np.random.default_rng(0).normal(scale=0.1, size=(d + 1, k))
         sk = LinearModelLoss(base_loss=HalfMultinomialLoss(n_classes=k), fit_intercept=True)
         coef = np.ascontiguousarray(np.vstack([theta[:d], theta[d:]]).T)  # (k, d + 1)
-    y_float = y.astype(np.float64)
-    row_weights = np.full(n, 1.0 / n)
+    y_float = y.astype(X.dtype)
+    coef = coef.astype(X.dtype)
+    row_weights = np.full(n, 1.0 / n, dtype=X.dtype)
     ours_loss = ours.loss_objective_gradient(theta)[1]
     sk_loss = sk.loss_gradient(coef, X, y_float, l2_reg_strength=1e-4, n_threads=1)[0]
-    assert abs(ours_loss - sk_loss) <= 1e-9 * abs(sk_loss), (ours_loss, sk_loss)
+    agree = 1e-9 if X.dtype == np.float64 else 1e-5
+    assert abs(ours_loss - sk_loss) <= agree * abs(sk_loss), (ours_loss, sk_loss)
     t_ours, t_sk, t_read, t_blas_read = interleaved_medians(
         [lambda: ours.loss_objective_gradient(theta),
          lambda: sk.loss_gradient(coef, X, y_float, l2_reg_strength=1e-4, n_threads=1),
@@ -112,7 +115,8 @@ def time_to_lbfgs_objective(X, y, k, tol, repeats):
     epochs = []
 
     def ours():
-        model = cls(solver="nesterov", alpha=alpha, tol=0.0, max_epochs=100_000)
+        model = cls(solver="nesterov", alpha=alpha, tol=0.0, max_epochs=100_000,
+                    dtype=X.dtype.name)
         for record in model.fit_iter(X, y):
             if record["objective"] <= target * (1 + 1e-6):
                 epochs.append(record["epoch"])
@@ -131,6 +135,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--fit-repeats", type=int, default=3)
     parser.add_argument("--skip-fit", action="store_true", help="only (a) and (c)")
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--large", action="store_true",
                         help="also n=1,000,000 and d=100 (fits only at the default size)")
     args = parser.parse_args(argv)
@@ -145,7 +150,7 @@ def main(argv=None):
         print(f"# {platform.processor() or platform.machine()}, Python "
               f"{platform.python_version()}, numpy {np.__version__}, BLAS: {', '.join(blas)}")
         print(f"# medians of {args.repeats} interleaved runs (fits: {args.fit_repeats}); "
-              "float64")
+              f"X in {args.dtype}")
         header = ("n", "d", "K", "ours ms", "sklearn ms", "X.sum ms", "w@X ms",
                   "(a) ours/sklearn", "(c) ours/read", "(c') ours/w@X", "(b) nesterov/lbfgs",
                   "(b) tol=1e-8")
@@ -153,7 +158,7 @@ def main(argv=None):
         for i, (n, d) in enumerate(sizes):
             fit = not args.skip_fit and (i < len(args.n) * len(args.d))
             for k in args.classes:
-                X, y = make_data(n, d, k)
+                X, y = make_data(n, d, k, dtype=args.dtype)
                 t_ours, t_sk, t_read, t_blas = epoch_ratios(X, y, k, args.repeats)
                 row = [f"{n:,}", str(d), str(k), f"{1e3 * t_ours:.2f}", f"{1e3 * t_sk:.2f}",
                        f"{1e3 * t_read:.2f}", f"{1e3 * t_blas:.2f}", f"{t_ours / t_sk:.2f}",

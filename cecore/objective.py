@@ -52,7 +52,10 @@ class _LinearObjective:
 
     def __init__(self, X, y_index, sample_weight, *, n_classes, alpha=0.0,
                  block_bytes=BLOCK_BYTES):
-        self.X = X = np.ascontiguousarray(X, dtype=np.float64)
+        dtype = np.float32 if np.asarray(X).dtype == np.float32 else np.float64
+        #: float64, or float32 when X is float32: then every pass over X reads half the bytes,
+        #: products and work rows are float32, and sums over blocks are float64.
+        self.X = X = np.ascontiguousarray(X, dtype=dtype)
         self.y = y_index = np.asarray(y_index, dtype=np.intp)
         n = X.shape[0]
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
@@ -79,13 +82,16 @@ class _LinearObjective:
         The Hessian of the mean loss is ``[X 1]^T diag(w) H [X 1]`` with ``H`` the per-sample
         Hessian in the logits, whose eigenvalues are at most 1/4 (sigmoid) or 1/2 (softmax).
         Small problems form the (d+1)^2 Gram matrix (``X^T X / n``, one symmetric product,
-        for equal weights; block by block otherwise); large ones use Lanczos on the operator
-        ``v -> [X 1]^T w ([X 1] v)``, one blocked pass over X per product, and inflate its
-        estimate by 1% so that ``L`` stays an upper bound.
+        for equal weights; block by block otherwise), or, with fewer rows than columns, the
+        n^2 matrix ``W^1/2 [X 1] [X 1]^T W^1/2`` that has the same largest eigenvalue; large
+        ones use Lanczos on the operator ``v -> [X 1]^T w ([X 1] v)``, one blocked pass over
+        X per product, and inflate its estimate by 1% so that ``L`` stays an upper bound.
         """
         n, d = self.X.shape
-        if n * (d + 1) ** 2 <= gram_flop_limit:
-            top = float(np.linalg.eigvalsh(self.gram())[-1])
+        m = min(n, d + 1)                            # the side of the smaller square matrix
+        if n * (d + 1) * m + m ** 3 <= gram_flop_limit:
+            square = self.gram() if m == d + 1 else self.row_gram()
+            top = float(np.linalg.eigvalsh(square)[-1])
         else:
             op = LinearOperator((d + 1, d + 1), matvec=self.gram_matvec, dtype=np.float64)
             top = 1.01 * float(eigsh(op, k=1, which="LA", tol=1e-3,
@@ -106,9 +112,18 @@ class _LinearObjective:
                 buf = scaled[: len(Xb)]
                 np.multiply(Xb, wb[:, None], out=buf)
                 G[:d, :d] += Xb.T @ buf
-        G[:d, d] = G[d, :d] = w @ X
+        G[:d, d] = G[d, :d] = w.astype(X.dtype) @ X
         G[d, d] = w.sum()
         return G
+
+    def row_gram(self):
+        """``W^1/2 [X 1] [X 1]^T W^1/2``, (n, n): for wide data, n < d + 1."""
+        root = np.sqrt(self.weights)
+        K = self.X @ self.X.T
+        K = K.astype(np.float64, copy=False) + 1.0
+        K *= root[:, None]
+        K *= root[None, :]
+        return K
 
     def gram_matvec(self, v):
         """``[X 1]^T diag(w) ([X 1] v)`` in one blocked pass over X."""
@@ -171,13 +186,15 @@ class BinaryObjective(_LinearObjective):
         """Per block: ``(X_b, w_b, c_b, (c w)_b, buffers)``; buffers are shared by blocks of
         one length: four work rows, a row of zeros and a row of ones (numpy's maximum and
         sum are faster against an array than against a scalar)."""
+        dtype = X.dtype
         c = 1.0 - 2.0 * np.asarray(y_index, dtype=np.float64)
-        cw = c * w
+        cw = (c * w).astype(dtype)
+        c, w = c.astype(dtype), w.astype(dtype)
         blocks, buffers = [], {}
         for start, stop in self._bounds(X.shape[0]):
             m = stop - start
             if m not in buffers:
-                buffers[m] = np.empty((6, m))
+                buffers[m] = np.empty((6, m), dtype=dtype)
                 buffers[m][4], buffers[m][5] = 0.0, 1.0
             blocks.append((X[start:stop], w[start:stop], c[start:stop], cw[start:stop],
                            buffers[m]))
@@ -198,8 +215,9 @@ class BinaryObjective(_LinearObjective):
     def _loss_gradient(self, theta, blocks):
         """``(sum_i w_i CE_i, [X^T r; sum r])`` with ``r = w (p - y)``, block by block."""
         d = self.n_features
-        coef, intercept = theta[:d], theta[d]
-        grad_w = np.empty((len(blocks), d))
+        dtype = self.X.dtype
+        coef, intercept = theta[:d].astype(dtype), dtype.type(theta[d])
+        grad_w = np.empty((len(blocks), d), dtype=dtype)
         grad_b = np.empty(len(blocks))
         loss = 0.0
         for j, (Xb, wb, cb, cwb, (v, e, t, r, zeros, ones)) in enumerate(blocks):
@@ -219,7 +237,7 @@ class BinaryObjective(_LinearObjective):
             np.dot(r, Xb, out=grad_w[j])
             grad_b[j] = np.dot(r, ones)
         grad = np.empty(d + 1)
-        np.sum(grad_w, axis=0, out=grad[:d])
+        np.sum(grad_w, axis=0, dtype=np.float64, out=grad[:d])
         grad[d] = grad_b.sum()
         return loss, grad
 
@@ -243,14 +261,16 @@ class MultinomialObjective(_LinearObjective):
         """Per block: ``(X_b, w_b, flat index of (y_i, i) in a (K, rows) array, buffers)``;
         buffers are shared by blocks of one length: the (K, rows) scores, their flat view,
         three work rows and a row of ones."""
-        K = self.n_classes
+        K, dtype = self.n_classes, X.dtype
         y_index = np.asarray(y_index, dtype=np.intp)
+        w = w.astype(dtype)
         blocks, buffers = [], {}
         for start, stop in self._bounds(X.shape[0]):
             m = stop - start
             if m not in buffers:
-                S = np.empty((K, m))
-                buffers[m] = (S, S.reshape(-1), np.empty((3, m)), np.ones(m))
+                S = np.empty((K, m), dtype=dtype)
+                buffers[m] = (S, S.reshape(-1), np.empty((3, m), dtype=dtype),
+                              np.ones(m, dtype=dtype))
             target = y_index[start:stop] * m + np.arange(m)
             blocks.append((X[start:stop], w[start:stop], target, *buffers[m]))
         return blocks
@@ -270,11 +290,13 @@ class MultinomialObjective(_LinearObjective):
     def _loss_gradient(self, theta, blocks):
         """``(sum_i w_i CE_i, [X^T R; sum R])`` with ``R = w (P - Y)``, block by block."""
         d, K = self.n_features, self.n_classes
-        coef_t = np.ascontiguousarray(theta[:d].T)           # (K, d)
-        intercept = theta[d][:, None]                         # (K, 1)
+        dtype = self.X.dtype
+        coef_t = np.ascontiguousarray(theta[:d].T, dtype=dtype)          # (K, d)
+        intercept = theta[d][:, None].astype(dtype)                       # (K, 1)
         feature_major = d >= FEATURE_MAJOR_GRADIENT_MIN_D
-        grad_w = np.empty((len(blocks), d, K) if feature_major else (len(blocks), K, d))
-        grad_b = np.empty((len(blocks), K))
+        grad_w = np.empty((len(blocks), d, K) if feature_major else (len(blocks), K, d),
+                          dtype=dtype)
+        grad_b = np.empty((len(blocks), K), dtype=dtype)
         loss = 0.0
         for j, (Xb, wb, target, S, flat, (mx, s, zy), ones) in enumerate(blocks):
             np.dot(coef_t, Xb.T, out=S)
@@ -296,8 +318,9 @@ class MultinomialObjective(_LinearObjective):
                 np.dot(S, Xb, out=grad_w[j])                 # (K, d)
             np.dot(S, ones, out=grad_b[j])
         grad = np.empty((d + 1, K))
-        grad[:d] = grad_w.sum(axis=0) if feature_major else grad_w.sum(axis=0).T
-        np.sum(grad_b, axis=0, out=grad[d])
+        total = grad_w.sum(axis=0, dtype=np.float64)
+        grad[:d] = total if feature_major else total.T
+        np.sum(grad_b, axis=0, dtype=np.float64, out=grad[d])
         return loss, grad
 
     def loss(self, theta):

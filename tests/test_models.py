@@ -356,3 +356,27 @@ def test_out_of_epochs_message_suggests_only_what_is_not_in_use():
     assert "solver='nesterov'" in str(plain[0].message)
     assert "solver='nesterov'" not in str(accelerated[0].message)
     assert "More epochs" in str(accelerated[0].message)
+
+
+@pytest.mark.parametrize("name", ["breast_cancer", "digits"])
+def test_float32_training_reaches_the_float64_result_to_float32_precision(name):
+    X, y = DATASETS[name]()
+    cls = LogisticRegressionGD if len(np.unique(y)) == 2 else SoftmaxRegressionGD
+    settings = dict(solver="nesterov", alpha=1.0 / len(y), max_epochs=3000, tol=1e-5)
+    wide = cls(**settings).fit(X, y)
+    narrow = cls(**settings, dtype="float32").fit(X, y)
+    assert narrow.stop_reason_ == wide.stop_reason_ == "converged"
+    last = narrow.history_[-1]
+    assert last["objective"] == pytest.approx(wide.history_[-1]["objective"], rel=1e-6)
+    assert last["loss"] == pytest.approx(log_loss(y, narrow.predict_proba(X)), rel=1e-5)
+    scale = np.abs(wide.coef_).max()
+    np.testing.assert_allclose(narrow.coef_, wide.coef_, rtol=0, atol=1e-3 * scale)
+    np.testing.assert_allclose(narrow.predict_proba(X), wide.predict_proba(X), atol=1e-4)
+    assert np.mean(narrow.predict(X) == wide.predict(X)) > 0.995
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int64", "double precision", None, np.complex128])
+def test_dtype_other_than_float64_or_float32_is_refused(dtype):
+    X, y = DATASETS["iris"]()
+    with pytest.raises(ValueError, match="dtype must be 'float64' or 'float32'"):
+        SoftmaxRegressionGD(dtype=dtype).fit(X, y)

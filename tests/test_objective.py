@@ -115,3 +115,29 @@ def test_lipschitz_constant_bounds_the_curvature(n_classes, weighted):
     assert objective.lipschitz_constant() == pytest.approx(expected, rel=1e-12)
     lanczos = objective.lipschitz_constant(gram_flop_limit=0)
     assert expected <= lanczos <= 1.02 * expected
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_lipschitz_constant_of_wide_data_comes_from_the_row_gram(n_classes):
+    """Fewer rows than columns: the n x n matrix has the (d+1) x (d+1) one's top eigenvalue."""
+    X, y, sw = _data(40, 500, n_classes, weighted=True, seed=6)
+    objective = _objective(n_classes, X, y, sw, alpha=0.0)
+    assert objective.row_gram().shape == (40, 40)
+    expected = objective.curvature * np.linalg.eigvalsh(objective.gram())[-1]
+    assert objective.lipschitz_constant() == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_float32_data_gives_the_float64_loss_and_gradient_to_float32_precision(n_classes):
+    X, y, sw = _data(1000, 9, n_classes, weighted=True, seed=8)
+    wide = _objective(n_classes, X, y, sw, alpha=0.01)
+    narrow = _objective(n_classes, X.astype(np.float32), y, sw, alpha=0.01)
+    assert narrow.X.dtype == np.float32 and len(narrow._blocks) > 2
+    theta = _theta(wide)
+    loss64, obj64, grad64 = wide.loss_objective_gradient(theta)
+    loss32, obj32, grad32 = narrow.loss_objective_gradient(theta)
+    assert grad32.dtype == np.float64 and isinstance(loss32, float)
+    assert loss32 == pytest.approx(loss64, rel=1e-6)
+    assert obj32 == pytest.approx(obj64, rel=1e-6)
+    _assert_close(grad32, grad64, rtol=1e-4)
+    assert narrow.lipschitz_constant() == pytest.approx(wide.lipschitz_constant(), rel=1e-5)
