@@ -81,7 +81,8 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         """Validate the data now and return a generator that trains one epoch per step.
 
         Each step yields a record ``{"epoch", "loss", "val_loss", "objective", "grad_norm",
-        "learning_rate", "seconds"}`` where ``loss`` is the (weighted) mean cross-entropy on
+        "learning_rate", "seconds"}`` (``seconds``: training time so far, without the time
+        the consumer held each record) where ``loss`` is the (weighted) mean cross-entropy on
         the training data at the weights after that epoch. The estimator is fitted with
         those weights before the record is yielded, so closing the generator at any point
         leaves it fitted with the last finished epoch.
@@ -215,7 +216,9 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
             self.history_.append(record)
             self.n_iter_ = epoch
             self._publish(objective, theta)
+            handed_over = time.perf_counter()
             yield record
+            started += time.perf_counter() - handed_over   # the consumer's time is not ours
             if grad_norm <= self.tol:
                 self.stop_reason_ = "converged"
                 break

@@ -380,3 +380,23 @@ def test_dtype_other_than_float64_or_float32_is_refused(dtype):
     X, y = DATASETS["iris"]()
     with pytest.raises(ValueError, match="dtype must be 'float64' or 'float32'"):
         SoftmaxRegressionGD(dtype=dtype).fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_record_seconds_leave_out_the_time_the_consumer_holds_each_record(monkeypatch):
+    import cecore.models
+
+    clock = {"now": 1000.0}
+
+    def fake_perf_counter():
+        clock["now"] += 0.001                 # every reading of the clock: 1 ms of training
+        return clock["now"]
+
+    monkeypatch.setattr(cecore.models.time, "perf_counter", fake_perf_counter)
+    X, y = DATASETS["iris"]()
+    seconds = []
+    for record in SoftmaxRegressionGD(max_epochs=5).fit_iter(X, y):
+        seconds.append(record["seconds"])
+        clock["now"] += 60.0                  # the consumer draws a chart for a minute
+    assert len(seconds) == 5
+    assert np.all(np.diff(seconds) > 0) and seconds[-1] < 0.1, seconds
