@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import ctypes
 import functools
 import io
 import math
 import numbers
 import os
 import re
+import sys
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -83,6 +85,8 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NUMBER = re.compile(
     r"\s*[+-]?(?:(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:e[+-]?\d+)?|inf(?:inity)?)\s*", re.IGNORECASE
 )
+_EXCEL_SEPARATOR = re.compile(r"sep=([,;\t|])\r?\n")  # a first line like "sep=;"
+_INTEGER_TEXT = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)  # exact even beyond 2**53
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
 _DECIMAL_POINT = re.compile(r"\s*[+-]?\d*\.\d+(?:[eE][+-]?\d+)?\s*")
 _DATE_LIKE = re.compile(
@@ -168,6 +172,7 @@ class _Dialect(NamedTuple):
     header: list[str] | None  # the raw header fields; None when the file has no header row
     n_columns: int
     quoted: bool  # the sample holds quote characters, so values may span lines
+    skip_lines: int = 0  # lines before the table (Excel's "sep=;" line)
 
 
 @_data_errors_only("reading the file")
@@ -176,7 +181,8 @@ def read_csv(source) -> pd.DataFrame:
 
     ``source`` is a path (str or Path), bytes, or a binary or text file object (a
     Streamlit UploadedFile works; file objects are read from the start). Detected: the
-    encoding (UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252 / Latin-1),
+    encoding (UTF-8 with or without BOM; UTF-16 or UTF-32 with BOM, or without one when the
+    text is mostly in Latin script; else Windows-1252 / Latin-1),
     the delimiter among ``,`` ``;`` tab ``|``, a decimal comma, and whether the first row
     is a header (if not, columns are named ``column_1`` ...). Column names are stripped;
     empty names become ``column_N``; repeated names become ``name.1``, ``name.2`` ...
@@ -192,8 +198,13 @@ def read_csv(source) -> pd.DataFrame:
         raise DataError("The file is empty.")
     _reject_control_characters(head)
     complete = _size(data) <= SAMPLE_BYTES
-    dialect = _sniff_dialect(head, complete)
+    hint = _EXCEL_SEPARATOR.match(head)
+    if hint:  # Excel's "sep=;" line names the delimiter; the table starts below it
+        dialect = _sniff_dialect(head[hint.end() :], complete, hint[1], skip_lines=1)
+    else:
+        dialect = _sniff_dialect(head, complete)
     frame, notes = _parse(data, dialect, complete)
+    _return_free_memory()
     if frame.empty:
         raise DataError("The file has a header row but no data rows.")
     names, name_notes = _column_names(dialect.header, dialect.n_columns)
@@ -272,25 +283,25 @@ def _as_utf8(data: Path | bytes) -> tuple[Path | bytes, str | None]:
     """Return the data as UTF-8 and the name of the encoding it was converted from.
 
     UTF-8 data (with or without BOM) is returned unchanged, so a path is streamed later
-    rather than loaded. Other encodings are decoded and re-encoded in memory.
+    rather than loaded. Other encodings are decoded and re-encoded in memory: UTF-32 and
+    UTF-16 by their byte-order mark, or without one by the zero bytes of mostly-Latin text,
+    else Windows-1252 and, failing that, Latin-1.
     """
     head = _head(data, SAMPLE_BYTES)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            text = _all_bytes(data).decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                "The file starts like UTF-16 text but is not valid UTF-16. "
-                "Save it again as CSV (UTF-8)."
-            ) from exc
-        return text.encode("utf-8"), "UTF-16"
+    for bom, codec, name in _BOMS:  # UTF-32 first: its little-endian BOM starts like UTF-16's
+        if head.startswith(bom):
+            return _decode_wide(data, codec, name, "starts like"), name
     _reject_binary_signature(head)
     has_nul, is_utf8 = _scan_bytes(data)
     if has_nul:
-        raise DataError(
-            "The file contains NUL bytes, so it is a binary file (or UTF-16 text without a "
-            "byte-order mark), not a CSV text file. Export it as CSV (UTF-8)."
-        )
+        guess = _guess_wide_encoding(head, _size(data))
+        if guess is None:
+            raise DataError(
+                "The file contains NUL bytes, so it is a binary file (or text in an encoding "
+                "that could not be recognised), not a CSV text file. Export it as CSV (UTF-8)."
+            )
+        codec, name = guess
+        return _decode_wide(data, codec, name, "looks like"), name
     if is_utf8:
         return data, None
     raw = _all_bytes(data)
@@ -298,6 +309,59 @@ def _as_utf8(data: Path | bytes) -> tuple[Path | bytes, str | None]:
         return raw.decode("cp1252").encode("utf-8"), "Windows-1252"
     except UnicodeDecodeError:
         return raw.decode("latin-1").encode("utf-8"), "Latin-1"
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+# Encodings without byte-order mark, recognised in text that is mostly Latin letters, digits
+# and punctuation: (codec, name, code unit size, offset of a byte that is then almost always
+# zero, offset of the byte that holds the character)
+_WIDE_ENCODINGS = (
+    ("utf-32-le", "UTF-32", 4, 3, 0),
+    ("utf-32-be", "UTF-32", 4, 0, 3),
+    ("utf-16-le", "UTF-16", 2, 1, 0),
+    ("utf-16-be", "UTF-16", 2, 0, 1),
+)
+
+
+def _decode_wide(data: Path | bytes, codec: str, name: str, how: str) -> bytes:
+    """The data decoded from UTF-16 or UTF-32 and encoded as UTF-8; DataError if invalid."""
+    try:
+        text = _all_bytes(data).decode(codec)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"The file {how} {name} text but is not valid {name}. Save it again as CSV (UTF-8)."
+        ) from exc
+    return text.encode("utf-8")
+
+
+def _guess_wide_encoding(head: bytes, size: int) -> tuple[str, str] | None:
+    """(codec, name) of UTF-32 or UTF-16 text without byte-order mark, or None.
+
+    Recognised when the file length fits the code unit, the high bytes of the code units
+    are mostly zero while the low bytes are mostly not (text in Latin script), and the
+    start decodes without error into text without NUL characters.
+    """
+    for codec, name, unit, zero_at, text_at in _WIDE_ENCODINGS:
+        if size % unit or len(head) < unit:
+            continue
+        sample = head[: len(head) - len(head) % unit]
+        n_units = len(sample) // unit
+        if sample[zero_at::unit].count(0) < 0.5 * n_units:
+            continue
+        if sample[text_at::unit].count(0) > 0.1 * n_units:
+            continue
+        try:
+            text = codecs.getincrementaldecoder(codec)().decode(sample, final=False)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            return codec, name
+    return None
 
 
 def _reject_binary_signature(head: bytes) -> None:
@@ -343,16 +407,19 @@ def _reject_control_characters(text: str) -> None:
         )
 
 
-def _sniff_dialect(text: str, complete: bool) -> _Dialect:
-    """Detect delimiter, decimal mark and header from the start of the file.
+def _sniff_dialect(
+    text: str, complete: bool, forced: str | None = None, skip_lines: int = 0
+) -> _Dialect:
+    """Detect delimiter (unless ``forced``), decimal mark and header from the file's start.
 
     ``complete`` says whether ``text`` is the whole file; if not, its last record may be
-    cut off and is ignored. csv.Sniffer is not used: its preference order picks ``,`` for
-    files like ``1,5;2,5`` (``;``-separated with decimal commas).
+    cut off and is ignored. ``skip_lines`` lines of the file came before ``text`` (for the
+    line numbers in messages). csv.Sniffer is not used: its preference order picks ``,``
+    for files like ``1,5;2,5`` (``;``-separated with decimal commas).
     """
     candidates = {}
-    for delimiter in DELIMITERS:
-        records = _sample_records(text, delimiter, complete)
+    for delimiter in [forced] if forced else DELIMITERS:
+        records = _sample_records(text, delimiter, complete, skip_lines)
         if records is not None:
             candidates[delimiter] = records
     if not candidates:
@@ -361,6 +428,12 @@ def _sniff_dialect(text: str, complete: bool) -> _Dialect:
             "long or badly quoted."
         )
     if not any(candidates.values()):
+        if not complete:  # not even the first record ends within the sample
+            raise DataError(
+                f"The first row of the file is longer than {SAMPLE_BYTES // 2**20} MB, so its "
+                "columns could not be detected. Use fewer columns, or look for a quote that "
+                "is never closed."
+            )
         raise DataError("The file is empty.")
     scores = {d: _delimiter_score(r, d) for d, r in candidates.items() if r}
     valid = {d: score for d, score in scores.items() if score is not None}
@@ -378,17 +451,17 @@ def _sniff_dialect(text: str, complete: bool) -> _Dialect:
     _reject_long_rows(records[1:] if has_header else records, n_columns, delimiter, has_header)
     if complete and has_header and len(records) == 1:
         raise DataError("The file has only one line, read as the header row, and no data rows.")
-    return _Dialect(delimiter, decimal, header, n_columns, '"' in text)
+    return _Dialect(delimiter, decimal, header, n_columns, '"' in text, skip_lines)
 
 
-def _sample_records(text: str, delimiter: str, complete: bool) -> list | None:
+def _sample_records(text: str, delimiter: str, complete: bool, skip_lines: int = 0) -> list | None:
     """Up to SNIFF_RECORDS non-blank records as (line number, fields); None if unparsable."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records = []
     try:
         for fields in reader:
             if fields:
-                records.append((reader.line_num, fields))
+                records.append((reader.line_num + skip_lines, fields))
             if len(records) > SNIFF_RECORDS:
                 return records[:SNIFF_RECORDS]
     except csv.Error:
@@ -488,7 +561,16 @@ def _parse(data: Path | bytes, dialect: _Dialect, complete: bool) -> tuple[pd.Da
     retried with inference. The C engine takes over for rows with too few fields, quoted
     line breaks that pyarrow's block reader cannot follow, and files with an odd number of
     quotes (pyarrow silently takes an unclosed quote to the end of the file as one value).
+    Whole-number columns beyond 2**53 that became float64 are read again exactly.
     """
+    frame, notes = _parse_table(data, dialect, complete)
+    return _restore_exact_integers(frame, data, dialect), notes
+
+
+def _parse_table(
+    data: Path | bytes, dialect: _Dialect, complete: bool
+) -> tuple[pd.DataFrame, list[str]]:
+    """The table as pyarrow or, failing that, pandas' C engine reads it (see _parse)."""
     names = [f"column_{i}" for i in range(1, dialect.n_columns + 1)]
     if _has_unpaired_quote(data):
         return _tidy(_read_with_c_engine(data, dialect, names)), []
@@ -517,6 +599,7 @@ def _arrow_options(dialect: _Dialect, names: list[str], column_types: dict | Non
     """pyarrow read, parse and convert options for the dialect."""
     read = pa_csv.ReadOptions(
         use_threads=False,  # as fast here (2 cores), and peak memory 2.6x the matrix, not 3-4x
+        skip_rows=dialect.skip_lines,
         column_names=names,
         skip_rows_after_names=int(dialect.header is not None),
     )
@@ -546,19 +629,55 @@ def _sample_column_types(data: Path | bytes, dialect: _Dialect, names: list[str]
 def _read_with_arrow(
     data: Path | bytes, dialect: _Dialect, names: list[str], column_types: dict | None
 ) -> pd.DataFrame:
-    """Parse with pyarrow and convert to pandas column by column."""
-    options = _arrow_options(dialect, names, column_types)
+    """Parse with pyarrow and convert to pandas a few columns at a time."""
+    columns, fields = _arrow_columns(data, _arrow_options(dialect, names, column_types))
+    return _arrow_to_pandas(columns, fields)
+
+
+def _arrow_columns(data: Path | bytes, options) -> tuple[list[pa.ChunkedArray], list[pa.Field]]:
+    """The parsed columns; the table that held them is gone when this returns, so each
+    column's memory can be released as soon as it is converted."""
     if isinstance(data, Path):
         with pa.OSFile(str(data)) as handle:
-            return _arrow_to_pandas(pa_csv.read_csv(handle, *options))
-    return _arrow_to_pandas(pa_csv.read_csv(pa.BufferReader(data), *options))
+            table = pa_csv.read_csv(handle, *options)
+    else:
+        table = pa_csv.read_csv(pa.BufferReader(data), *options)
+    return table.columns, list(table.schema)
 
 
-def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Convert a table, releasing its memory while converting; strings become pandas "str"."""
-    return table.to_pandas(
-        self_destruct=True, split_blocks=True, date_as_object=False, types_mapper=_pandas_dtype
-    )
+_CONVERT_BYTES = 16 * 1024 * 1024  # arrow data converted to pandas between two releases
+
+
+def _arrow_to_pandas(columns: list[pa.ChunkedArray], fields: list[pa.Field]) -> pd.DataFrame:
+    """Convert the columns (strings to pandas "str"), about _CONVERT_BYTES at a time.
+
+    Each group's arrow memory is freed while it is converted, and the freed memory is
+    handed back to the system before the next group: pyarrow's allocator would otherwise
+    keep it, so the process would hold the parsed table and the DataFrame at once (2.6x
+    the matrix of a numeric file instead of 1.4x, and it would stay that high).
+    """
+    pool = pa.default_memory_pool()
+    pool.release_unused()  # what parsing left behind
+    parts, start = [], 0
+    while start < len(columns):
+        stop, size = start + 1, columns[start].nbytes
+        while stop < len(columns) and size + columns[stop].nbytes <= _CONVERT_BYTES:
+            size += columns[stop].nbytes
+            stop += 1
+        group = pa.Table.from_arrays(columns[start:stop], schema=pa.schema(fields[start:stop]))
+        columns[start:stop] = [None] * (stop - start)  # the group holds the only reference
+        parts.append(
+            group.to_pandas(
+                self_destruct=True,
+                split_blocks=True,
+                date_as_object=False,
+                types_mapper=_pandas_dtype,
+            )
+        )
+        del group
+        pool.release_unused()
+        start = stop
+    return parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
 
 
 def _pandas_dtype(arrow_type: pa.DataType):
@@ -568,8 +687,13 @@ def _pandas_dtype(arrow_type: pa.DataType):
     return None
 
 
-def _read_with_c_engine(data: Path | bytes, dialect: _Dialect, names: list[str]) -> pd.DataFrame:
-    """Parse with pandas' C engine, turning its parse errors into DataErrors naming the line."""
+def _read_with_c_engine(
+    data: Path | bytes, dialect: _Dialect, names: list[str], text_columns: list[int] | None = None
+) -> pd.DataFrame:
+    """Parse with pandas' C engine, turning its parse errors into DataErrors naming the line.
+
+    With ``text_columns`` (positions), only those columns are read, as text.
+    """
     source = str(data) if isinstance(data, Path) else io.BytesIO(data)
     try:
         return pd.read_csv(
@@ -578,13 +702,16 @@ def _read_with_c_engine(data: Path | bytes, dialect: _Dialect, names: list[str])
             sep=dialect.delimiter,
             decimal=dialect.decimal,
             header=0 if dialect.header is not None else None,
+            skiprows=dialect.skip_lines,
             names=names,
             index_col=False,
+            usecols=text_columns,
+            dtype=None if text_columns is None else str,
             na_values=list(MISSING_MARKERS),
             keep_default_na=False,
             encoding="utf-8",
             compression=None,
-            low_memory=False,
+            low_memory=text_columns is not None,
         )
     except pd.errors.ParserError as exc:
         raise DataError(_parser_error_message(str(exc), dialect)) from exc
@@ -605,6 +732,43 @@ def _parser_error_message(message: str, dialect: _Dialect) -> str:
             "Check that line for a stray double quote."
         )
     return f"The file could not be read as CSV: {message.strip()}"
+
+
+def _restore_exact_integers(frame: pd.DataFrame, data: Path | bytes, dialect: _Dialect) -> pd.DataFrame:
+    """Re-read exactly the whole-number columns that became float64 with values beyond 2**53.
+
+    pyarrow and pandas give float64 to integer columns with a gap (and to integers beyond
+    int64), and float64 cannot tell 9007199254740993 from 9007199254740992: such columns
+    are read again as text and become nullable Int64 (text when beyond int64), so class
+    labels and ids stay exact. Columns without such values cost one scan.
+    """
+    suspects = []
+    for position in range(frame.shape[1]):
+        series = frame.iloc[:, position]
+        if series.dtype != np.float64:
+            continue
+        values = series.to_numpy()
+        finite = np.isfinite(values)
+        largest = np.max(np.abs(values), initial=0.0, where=finite)
+        if largest >= 2**53 and np.all(values[finite] == np.floor(values[finite])):
+            suspects.append(position)
+    if not suspects:
+        return frame
+    names = [f"column_{i}" for i in range(1, dialect.n_columns + 1)]
+    text = _read_with_c_engine(data, dialect, names, text_columns=suspects)
+    for position in suspects:
+        column = text[names[position]]
+        present = column.dropna()
+        if len(column) != len(frame) or not present.str.fullmatch(_INTEGER_TEXT).all():
+            continue
+        integers = [int(value) for value in present]
+        if -(2**63) <= min(integers) and max(integers) < 2**63:
+            exact = pd.array([None] * len(column), dtype="Int64")
+            exact[column.notna().to_numpy()] = integers
+            frame.isetitem(position, exact)
+        else:
+            frame.isetitem(position, column.str.strip())
+    return frame
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
@@ -653,6 +817,11 @@ def _reading_notes(encoding: str | None, dialect: _Dialect) -> list[str]:
     notes = []
     if encoding:
         notes.append(f"The file is not UTF-8; it was read as {encoding} text.")
+    if dialect.skip_lines:
+        shown = "tab" if dialect.delimiter == "\t" else f"'{dialect.delimiter}'"
+        notes.append(
+            f"The first line only tells spreadsheets the delimiter ({shown}); it was skipped."
+        )
     if dialect.decimal == ",":
         notes.append("Numbers are written with a decimal comma (1,5); they were read as numbers.")
     return notes
@@ -959,13 +1128,15 @@ class _FeatureSpec(NamedTuple):
 class Prepared:
     """A table turned into model input: the output of :func:`prepare`.
 
-    ``X`` holds all usable rows (in table order, ``row_index`` gives their labels), ``y``
-    their class indices into ``classes``. ``X_train`` is ``X[train_positions]`` and
-    ``X_test`` is ``X[test_positions]``. ``preprocessor`` is fitted on the training rows
-    only. ``transform`` applies the same preprocessing to new rows.
+    ``X_train`` and ``X_test`` are the model's input rows, ``y_train`` and ``y_test`` their
+    class indices into ``classes``. ``X`` holds all usable rows in table order (``row_index``
+    gives their labels) and ``y`` their class indices: ``X[train_positions]`` is ``X_train``
+    and ``X[test_positions]`` is ``X_test``. ``X`` is not stored but assembled from the two
+    parts when read (a new read-only array each time), so a large table costs its matrix
+    once, not twice. ``preprocessor`` is fitted on the training rows only. ``transform``
+    applies the same preprocessing to new rows.
     """
 
-    X: np.ndarray
     y: np.ndarray
     classes: np.ndarray
     feature_names: list[str]
@@ -983,6 +1154,15 @@ class Prepared:
     test_positions: np.ndarray
     feature_specs: dict[str, _FeatureSpec] = field(repr=False)
 
+    @property
+    def X(self) -> np.ndarray:
+        """All usable rows in table order, assembled from ``X_train`` and ``X_test``."""
+        X = np.empty((len(self.y), self.X_train.shape[1]), dtype=np.float64)
+        X[self.train_positions] = self.X_train
+        X[self.test_positions] = self.X_test
+        X.flags.writeable = False
+        return X
+
     @_data_errors_only("preparing the new rows")
     def transform(self, df_new: pd.DataFrame) -> np.ndarray:
         """Apply the fitted preprocessing to new rows (the target column is not needed)."""
@@ -992,7 +1172,9 @@ class Prepared:
             raise DataError(f"The new rows lack the column(s) {', '.join(map(repr, absent))}.")
         model_frame, _ = _model_frame(frame, self.feature_specs)
         _reject_huge_values(model_frame, self.feature_specs)
-        return _transform(self.preprocessor, model_frame)
+        X, not_finite = _transform_rows(self.preprocessor, model_frame, np.arange(len(frame)))
+        _reject_not_finite(self.preprocessor, not_finite)
+        return X
 
 
 @_data_errors_only("preparing the data")
@@ -1024,49 +1206,76 @@ def prepare(
       with a single row makes a stratified split impossible: that raises DataError (no
       silent fallback to an unstratified split).
     - The preprocessing is fitted on the training rows only, then applied to all rows.
+
+    A table of numeric features only (the common large case) is prepared column by column
+    straight into ``X_train`` and ``X_test``, with the same sklearn steps fitted to the same
+    numbers as the general path (a ColumnTransformer over the whole table), so the results
+    are identical while the memory peak stays near the table plus its matrix.
     """
-    _check_options(missing, dates, test_size, max_classes)
+    _check_options(missing, dates, test_size, max_classes, random_state)
     frame = _with_string_columns(df)
     target = _require_column(frame, target)
-    labels = _target_labels(frame[target], target, max_classes)
+    codes, labels = _target_classes(frame[target], target, max_classes)
+    has_label = codes >= 0
+    _require_rows(int(has_label.sum()))
     specs, notes = _feature_specs(frame, target, features, dates)
-    model_frame, infinite = _model_frame(frame, specs)
+    numeric = _NumericColumns(frame, list(specs)) if _use_numeric_path(frame, specs) else None
+    if numeric is not None:
+        infinite, complete = numeric.scan(complete=missing == "drop")
+    else:
+        model_frame, infinite = _model_frame(frame, specs)
+        complete = model_frame.notna().all(axis=1).to_numpy() if missing == "drop" else None
     notes += [
-        f"{n} infinite values in column '{name}' were treated as missing."
+        f"{_count(n, 'infinite value')} in column '{name}' {_were(n)} treated as missing."
         for name, n in infinite.items()
     ]
-    keep, drop_notes = _usable_rows(labels, model_frame, missing)
+    keep, drop_notes = _usable_rows(has_label, complete)
     notes += drop_notes
-    classes, y = np.unique(labels[keep].astype(str), return_inverse=True)
+    rows = np.flatnonzero(keep)
+    classes, y = _used_classes(codes[rows], labels)
     _check_classes(classes, target)
-    used = model_frame.iloc[np.flatnonzero(keep)].reset_index(drop=True)
-    _reject_huge_values(used, specs)
+    if numeric is not None:
+        numeric.reject_huge_values(rows)
+    else:
+        used = model_frame.iloc[rows].reset_index(drop=True)
+        del model_frame
+        _reject_huge_values(used, specs)
     train, test = _split_positions(y, classes, test_size, random_state)
-    preprocessor = _make_preprocessor(used, specs, scale).fit(used.iloc[train])
+    _return_free_memory()  # what the steps above freed, before the matrix is allocated
+    fitted = None
+    if numeric is not None:
+        fitted = numeric.fit_transform(specs, infinite, rows, train, test, scale)
+        if fitted is None:  # a column without values in the training rows
+            used = _model_frame(frame[list(specs)].iloc[rows], specs)[0].reset_index(drop=True)
+    if fitted is None:
+        used, specs, untrained = _without_untrained_columns(used, specs, train)
+        notes += untrained
+        fitted = _fit_transform_frame(used, specs, train, test, scale)
+    preprocessor, X_train, X_test = fitted
     notes += _grouping_notes(preprocessor)
-    X = _transform(preprocessor, used)
     return Prepared(
-        X=X,
-        y=y.astype(np.int64),
-        classes=classes.astype(object),
+        y=y,
+        classes=classes,
         feature_names=[str(name) for name in preprocessor.get_feature_names_out()],
-        X_train=X[train],
-        X_test=X[test],
-        y_train=y[train].astype(np.int64),
-        y_test=y[test].astype(np.int64),
+        X_train=X_train,
+        X_test=X_test,
+        y_train=y[train],
+        y_test=y[test],
         preprocessor=preprocessor,
         target=target,
         features=list(specs),
-        dropped_rows=int(len(frame) - keep.sum()),
+        dropped_rows=int(len(frame) - len(rows)),
         notes=notes,
-        row_index=frame.index[keep],
+        row_index=frame.index[rows],
         train_positions=train,
         test_positions=test,
         feature_specs=specs,
     )
 
 
-def _check_options(missing: str, dates: str, test_size: float, max_classes: int) -> None:
+def _check_options(
+    missing: str, dates: str, test_size: float, max_classes: int, random_state
+) -> None:
     """Raise DataError for option values prepare does not understand."""
     if missing not in ("impute", "drop"):
         raise DataError(f"missing must be 'impute' or 'drop', not {missing!r}.")
@@ -1078,6 +1287,12 @@ def _check_options(missing: str, dates: str, test_size: float, max_classes: int)
         )
     if not _is_whole_number_option(max_classes) or max_classes < 2:
         raise DataError(f"max_classes must be a whole number of at least 2, not {max_classes!r}.")
+    seed_ok = _is_whole_number_option(random_state) and 0 <= random_state < 2**32
+    if not (random_state is None or seed_ok or isinstance(random_state, np.random.RandomState)):
+        raise DataError(
+            f"The random seed must be a whole number from 0 to {2**32 - 1} (or None), "
+            f"not {random_state!r}."
+        )
 
 
 def _is_number_option(value) -> bool:
@@ -1090,11 +1305,23 @@ def _is_whole_number_option(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _target_labels(series: pd.Series, name: str, max_classes: int) -> np.ndarray:
-    """Class labels as strings (None where the target is missing or infinite).
+def _count(n: int, noun: str) -> str:
+    """``1 row``, ``2 rows``: a count with its noun in the singular or the plural."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
-    Whole numbers become "0", "1", ...; raises DataError for a target without values, a
-    continuous one, or one with more than ``max_classes`` classes.
+
+def _were(n: int) -> str:
+    """The verb for a count: "was" for one, "were" otherwise."""
+    return "was" if n == 1 else "were"
+
+
+def _target_classes(series: pd.Series, name: str, max_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The target as class codes: one int64 per row (-1 where the target is missing or
+    infinite) indexing the class labels, which are strings in sorted order.
+
+    Whole numbers become "0", "1", ... exactly, also beyond 2**53 when the column holds
+    integers (or integers written as text); raises DataError for a target without values,
+    a continuous one, or one with more than ``max_classes`` classes.
     """
     numbers = _numeric_view(series)
     if numbers is not None:
@@ -1102,28 +1329,74 @@ def _target_labels(series: pd.Series, name: str, max_classes: int) -> np.ndarray
     has_label = (numbers.notna() if numbers is not None else series.notna()).to_numpy()
     if not has_label.any():
         raise DataError(f"The target column '{name}' has no values.")
-    labels = np.full(len(series), None, dtype=object)
+    continuous = False
     if numbers is None:
-        labels[has_label] = series[has_label].astype(str).to_numpy(dtype=object)
-        continuous = False
+        inverse, uniques = pd.factorize(series[has_label].astype(str), sort=True)
+        texts = np.asarray(uniques, dtype=object)
     else:
         present = numbers[has_label].to_numpy()
-        integers = bool(np.all(present == np.floor(present))) and np.abs(present).max() < 2**53
-        text = present.astype(np.int64).astype(str) if integers else present.astype(str)
-        labels[has_label] = text.astype(object)
-        continuous = not integers and len(np.unique(present)) > CONTINUOUS_MIN_DISTINCT
-    distinct = len(set(labels[has_label]))
-    if continuous or (numbers is not None and distinct > max_classes):
-        raise DataError(
-            f"Target '{name}' has {distinct} distinct values in {int(has_label.sum())} rows: it looks "
-            "continuous, not a class column. Pick a column with a few categories."
+        exact = _exact_integers(series, has_label, present)
+        if exact is not None:
+            uniques, inverse = np.unique(exact, return_inverse=True)
+        else:
+            uniques, inverse = np.unique(present, return_inverse=True)
+            continuous = len(uniques) > CONTINUOUS_MIN_DISTINCT
+        distinct = len(uniques)
+        if continuous or distinct > max_classes:
+            raise DataError(
+                f"Target '{name}' has {distinct} distinct values in {int(has_label.sum())} rows: "
+                "it looks continuous, not a class column. Pick a column with a few categories."
+            )
+        texts = np.array(
+            [str(int(u)) for u in uniques] if exact is not None else uniques.astype(str).tolist(),
+            dtype=object,
         )
-    if distinct > max_classes:
+        order = sorted(range(len(texts)), key=texts.__getitem__)
+        rank = np.empty(len(texts), dtype=np.int64)
+        rank[order] = np.arange(len(texts))
+        texts, inverse = texts[order], rank[inverse]
+    if len(texts) > max_classes:
         raise DataError(
-            f"Target '{name}' has {distinct} different values; at most {max_classes} classes are "
+            f"Target '{name}' has {len(texts)} different values; at most {max_classes} classes are "
             "supported. Pick a column with a few categories."
         )
-    return labels
+    codes = np.full(len(series), -1, dtype=np.int64)
+    codes[has_label] = inverse
+    return codes, texts
+
+
+def _exact_integers(series: pd.Series, has_label: np.ndarray, present: np.ndarray):
+    """The present values as exact integers (an integer array, or Python ints for text
+    beyond 2**53), or None when they are not all whole numbers."""
+    if not np.all(present == np.floor(present)):
+        return None
+    if pd.api.types.is_integer_dtype(series):
+        unsigned = series.dtype.kind == "u"
+        return series[has_label].to_numpy(dtype=np.uint64 if unsigned else np.int64)
+    if np.abs(present).max() < 2**53:
+        return present.astype(np.int64)
+    if _is_text(series):
+        text = series[has_label].astype(str)
+        if text.str.fullmatch(_INTEGER_TEXT).all():
+            return np.array([int(value) for value in text], dtype=object)
+    return None  # floats this large are not exact: they keep their float form
+
+
+def _require_rows(n_rows: int) -> None:
+    """Raise DataError when fewer than MIN_ROWS rows are usable."""
+    if n_rows < MIN_ROWS:
+        raise DataError(
+            f"Only {_count(n_rows, 'usable row')} {'is' if n_rows == 1 else 'are'} left; "
+            f"at least {MIN_ROWS} are needed to train and test a classifier."
+        )
+
+
+def _used_classes(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The classes present in the used rows (sorted labels, object array) and each row's
+    index into them (int64)."""
+    present = np.bincount(codes, minlength=len(labels)) > 0
+    index = np.cumsum(present) - 1
+    return labels[present].astype(object), index[codes].astype(np.int64)
 
 
 def _feature_specs(
@@ -1159,7 +1432,13 @@ def _feature_specs(
 
 def _validated_features(frame: pd.DataFrame, target: str, features) -> list[str]:
     """The requested feature names, checked: they exist, are unique and exclude the target."""
-    names = [str(features)] if isinstance(features, str) else [str(name) for name in features]
+    if isinstance(features, str):
+        features = [features]
+    elif not isinstance(features, Iterable):
+        raise DataError(
+            f"The features must be a list of column names, not {type(features).__name__}."
+        )
+    names = [str(name) for name in features]
     for name in names:
         _require_column(frame, name)
     if target in names:
@@ -1230,30 +1509,29 @@ def _date_parts(
     return parts
 
 
-def _usable_rows(
-    labels: np.ndarray, model_frame: pd.DataFrame, missing: str
-) -> tuple[np.ndarray, list[str]]:
-    """Mask of rows to keep (target present; complete if ``missing="drop"``) and notes."""
-    keep = np.array([label is not None for label in labels], dtype=bool)
+def _usable_rows(has_label: np.ndarray, complete: np.ndarray | None) -> tuple[np.ndarray, list[str]]:
+    """Mask of rows to keep (target present; complete too when ``complete`` is given, the
+    mask of rows without a missing value for ``missing="drop"``) and notes."""
+    keep = has_label.copy()
     notes = []
-    if not keep.all():
-        notes.append(f"{int((~keep).sum())} rows without a target value were dropped.")
-    if missing == "drop":
-        complete = model_frame.notna().all(axis=1).to_numpy()
+    n_unlabelled = int((~keep).sum())
+    if n_unlabelled:
+        notes.append(
+            f"{_count(n_unlabelled, 'row')} without a target value {_were(n_unlabelled)} dropped."
+        )
+    if complete is not None:
         n_incomplete = int((keep & ~complete).sum())
         keep &= complete
         if n_incomplete:
-            notes.append(f"{n_incomplete} rows with missing values were dropped.")
+            notes.append(
+                f"{_count(n_incomplete, 'row')} with missing values {_were(n_incomplete)} dropped."
+            )
         if not keep.any():
             raise DataError(
                 "No rows are left after dropping the rows with missing values. "
                 "Fill in missing values instead (missing='impute') or use fewer columns."
             )
-    if keep.sum() < MIN_ROWS:
-        raise DataError(
-            f"Only {int(keep.sum())} usable rows are left; at least {MIN_ROWS} are needed "
-            "to train and test a classifier."
-        )
+    _require_rows(int(keep.sum()))
     return keep, notes
 
 
@@ -1265,17 +1543,22 @@ def _check_classes(classes: np.ndarray, target: str) -> None:
         )
 
 
+def _huge_value_error(name: str, value: float) -> DataError:
+    """The error for a column with a number too large to scale or train on."""
+    return DataError(
+        f"Column '{name}' has values as large as {value:.3g}; numbers this large overflow "
+        "when scaled or trained on. Rescale that column (e.g. to thousands or millions) "
+        "or leave it out."
+    )
+
+
 def _reject_huge_values(model_frame: pd.DataFrame, specs: dict[str, _FeatureSpec]) -> None:
     """Raise DataError, naming the column, when a number is too large to scale or train on."""
     numeric = [name for name, spec in specs.items() if spec.kind == "numeric"]
     largest = model_frame[numeric].abs().max()
     for name, value in largest.items():
         if value > MAX_ABS_VALUE:
-            raise DataError(
-                f"Column '{name}' has values as large as {value:.3g}; numbers this large overflow "
-                "when scaled or trained on. Rescale that column (e.g. to thousands or millions) "
-                "or leave it out."
-            )
+            raise _huge_value_error(name, value)
 
 
 def _split_positions(
@@ -1297,14 +1580,212 @@ def _split_positions(
     n_train = len(y) - n_test
     if min(n_test, n_train) < len(classes):
         raise DataError(
-            f"A test size of {test_size:.0%} splits {len(y)} rows into {n_train} training and "
-            f"{n_test} test rows, but each part needs a row of every one of the {len(classes)} "
-            "classes. Change the test size or add rows."
+            f"A test size of {test_size:.0%} splits {_count(len(y), 'row')} into {n_train} for "
+            f"training and {n_test} for testing, but each part needs a row of every one of the "
+            f"{len(classes)} classes. Change the test size or add rows."
         )
     train, test = train_test_split(
         positions, test_size=test_size, stratify=y, random_state=random_state
     )
     return train, test
+
+
+# --------------------------------------------------------------------------------------
+# Preprocessing: the general path (a ColumnTransformer over a frame of the used rows) and
+# the numeric path (column by column, the same sklearn steps, for numeric features only)
+# --------------------------------------------------------------------------------------
+
+_BLOCK_VALUES = 2**19  # floats per block of rows or columns processed at once (4 MB)
+_NUMERIC_PATH_MIN_ROWS = 1000  # below this, the ColumnTransformer is as fast and as small
+
+
+def _load_libc():
+    """The C library, on Linux with glibc (for malloc_trim); None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _load_libc()
+
+
+def _return_free_memory() -> None:
+    """Hand the free memory of the C heap back to the system (glibc only).
+
+    Large temporary arrays freed by the steps before a big allocation stay in glibc's
+    heap (its threshold for giving memory straight back grows with the arrays freed),
+    where a matrix too large for the heap cannot reuse them: the peak would be the live
+    data plus that free space.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _use_numeric_path(frame: pd.DataFrame, specs: dict[str, _FeatureSpec]) -> bool:
+    """Whether prepare takes the numeric path: numeric features only, and enough rows for
+    the memory of the general path to matter."""
+    numeric = all(spec.kind == "numeric" for spec in specs.values())
+    return numeric and len(frame) >= _NUMERIC_PATH_MIN_ROWS
+
+
+class _NumericColumns:
+    """The numeric feature columns of a table, read one by one as float64 arrays (views
+    of float64 columns; text columns are parsed once and kept)."""
+
+    def __init__(self, frame: pd.DataFrame, names: list[str]):
+        self.frame = frame
+        self.names = names
+        self._parsed: dict[str, np.ndarray] = {}
+
+    def column(self, name: str) -> np.ndarray:
+        """The column as float64 (±inf kept, non-numbers as NaN); not to be written to."""
+        if name in self._parsed:
+            return self._parsed[name]
+        series = self.frame[name]
+        values = _parse_numbers(series).to_numpy()
+        if _is_text(series):
+            self._parsed[name] = values
+        return values
+
+    def scan(self, complete: bool) -> tuple[dict[str, int], np.ndarray | None]:
+        """The number of infinite values per column, and (if ``complete``) the mask of rows
+        without a missing or infinite value."""
+        infinite = {}
+        mask = np.ones(len(self.frame), dtype=bool) if complete else None
+        for name in self.names:
+            values = self.column(name)
+            n_infinite = int(np.count_nonzero(np.isinf(values)))
+            if n_infinite:
+                infinite[name] = n_infinite
+            if mask is not None:
+                mask &= np.isfinite(values)
+        return infinite, mask
+
+    def reject_huge_values(self, rows: np.ndarray) -> None:
+        """DataError for the first column with a finite value beyond MAX_ABS_VALUE in the
+        used rows (as _reject_huge_values on the model frame)."""
+        for name in self.names:
+            values = self.column(name)
+            if len(rows) < len(values):
+                values = values[rows]
+            largest = np.max(np.abs(values), initial=-np.inf, where=np.isfinite(values))
+            if largest > MAX_ABS_VALUE:
+                raise _huge_value_error(name, largest)
+
+    def fit_transform(
+        self,
+        specs: dict[str, _FeatureSpec],
+        infinite: dict[str, int],
+        rows: np.ndarray,
+        train: np.ndarray,
+        test: np.ndarray,
+        scale: bool,
+    ) -> tuple[ColumnTransformer, np.ndarray, np.ndarray] | None:
+        """The fitted preprocessing, X_train and X_test, as the general path computes them;
+        None when a column has no value in the training rows (the general path drops it).
+
+        The used rows are taken in split order into F-ordered blocks of a few columns:
+        each block is imputed with the training medians (np.nanmedian, the same numbers as
+        SimpleImputer's), standardised with a StandardScaler fitted on its training rows
+        (the same reductions over contiguous columns as in the general path), and copied
+        into X_train and X_test. The fitted statistics are then set on a ColumnTransformer
+        fitted to the same columns, which transforms new rows exactly like the general one.
+        """
+        order = rows[np.concatenate([train, test])]
+        n_train, n_columns = len(train), len(self.names)
+        X_train = np.empty((n_train, n_columns))
+        X_test = np.empty((len(test), n_columns))
+        width = max(1, min(n_columns, _BLOCK_VALUES // max(1, len(order))))
+        block = np.empty((width, len(order))).T  # F-ordered: each column contiguous
+        medians, scalers, not_finite = [], [], np.zeros(n_columns, dtype=bool)
+        for start in range(0, n_columns, width):
+            names = self.names[start : start + width]
+            part = block[:, : len(names)]
+            for i, name in enumerate(names):
+                np.take(self.column(name), order, out=part[:, i])
+                if name in infinite:
+                    part[np.isinf(part[:, i]), i] = np.nan
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: handled below
+                median = np.nanmedian(part[:n_train], axis=0)
+            if np.isnan(median).any():
+                return None
+            np.copyto(part, median, where=np.isnan(part))
+            medians.append(median)
+            if scale:
+                scaler = StandardScaler().fit(part[:n_train])
+                part -= scaler.mean_
+                part /= scaler.scale_
+                scalers.append(scaler)
+            not_finite[start : start + len(names)] = ~np.isfinite(part).all(axis=0)
+            X_train[:, start : start + len(names)] = part[:n_train]
+            X_test[:, start : start + len(names)] = part[n_train:]
+        del block
+        preprocessor = self._fitted_preprocessor(specs, scale, medians, scalers)
+        _reject_not_finite(preprocessor, not_finite)
+        return preprocessor, X_train, X_test
+
+    def _fitted_preprocessor(
+        self, specs: dict, scale: bool, medians: list, scalers: list
+    ) -> ColumnTransformer:
+        """The general path's ColumnTransformer for these columns, fitted to a two-row
+        stand-in table, with the statistics of the training rows set on its steps."""
+        stand_in = pd.DataFrame({name: np.array([0.0, 1.0]) for name in self.names})
+        preprocessor = _make_preprocessor(stand_in, specs, scale).fit(stand_in)
+        steps = preprocessor.named_transformers_["numeric"].named_steps
+        steps["impute"].statistics_ = np.concatenate(medians)
+        if scale:
+            scaler = steps["scale"]
+            scaler.mean_ = np.concatenate([s.mean_ for s in scalers])
+            scaler.var_ = np.concatenate([s.var_ for s in scalers])
+            scaler.scale_ = np.concatenate([s.scale_ for s in scalers])
+            scaler.n_samples_seen_ = scalers[0].n_samples_seen_
+        return preprocessor
+
+
+def _without_untrained_columns(
+    used: pd.DataFrame, specs: dict[str, _FeatureSpec], train: np.ndarray
+) -> tuple[pd.DataFrame, dict[str, _FeatureSpec], list[str]]:
+    """Leave out the input columns without a single value in the training rows (the
+    imputers would have nothing to learn from: sklearn drops such columns, and fails when
+    none is left), with a note each; DataError when no column is left."""
+    lost = []
+    for name, spec in specs.items():
+        columns = [f"{name}_{part}" for part in _DATE_PARTS] if spec.kind == "date" else [name]
+        if all(pd.isna(used[column].to_numpy()[train]).all() for column in columns):
+            lost.append((name, columns))
+    if not lost:
+        return used, specs, []
+    names = [name for name, _ in lost]
+    if len(lost) == len(specs):
+        listed = ", ".join(f"'{name}'" for name in names)
+        raise DataError(
+            f"There is no usable feature column: {listed} {'has' if len(names) == 1 else 'have'} "
+            "no values in the training rows. Choose columns with values."
+        )
+    used = used.drop(columns=[column for _, columns in lost for column in columns])
+    kept = {name: spec for name, spec in specs.items() if name not in names}
+    return used, kept, [
+        f"Column '{name}' has no values in the training rows and was left out." for name in names
+    ]
+
+
+def _fit_transform_frame(
+    used: pd.DataFrame, specs: dict[str, _FeatureSpec], train: np.ndarray, test: np.ndarray,
+    scale: bool,
+) -> tuple[ColumnTransformer, np.ndarray, np.ndarray]:
+    """The general path: a ColumnTransformer fitted on the training rows of the used
+    frame, then applied to the training and the test rows (in blocks of rows)."""
+    preprocessor = _make_preprocessor(used, specs, scale).fit(used.iloc[train])
+    X_train, not_finite = _transform_rows(preprocessor, used, train)
+    X_test, not_finite_test = _transform_rows(preprocessor, used, test)
+    _reject_not_finite(preprocessor, not_finite | not_finite_test)
+    return preprocessor, X_train, X_test
 
 
 def _make_preprocessor(
@@ -1354,24 +1835,38 @@ def _grouping_notes(preprocessor: ColumnTransformer) -> list[str]:
     inputs = pipeline.named_steps["impute"].get_feature_names_out()
     encoder = pipeline.named_steps["one_hot"]
     return [
-        f"Column '{name}': {len(rare)} rare values share the column '{name}=(other)'."
+        f"Column '{name}': {_count(len(rare), 'rare value')} share the column '{name}=(other)'."
         for name, rare in zip(inputs, encoder.infrequent_categories_, strict=True)
         if rare is not None
     ]
 
 
-def _transform(preprocessor: ColumnTransformer, model_frame: pd.DataFrame) -> np.ndarray:
-    """Apply the fitted preprocessing; DataError if any output is not a finite number."""
+def _transform_rows(
+    preprocessor: ColumnTransformer, frame: pd.DataFrame, positions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted preprocessing applied to the rows at ``positions``, a block of rows at a
+    time (so that the transformers' intermediate copies stay small), and the mask of
+    output columns holding a value that is not a finite number."""
+    n_outputs = len(preprocessor.get_feature_names_out())
+    X = np.empty((len(positions), n_outputs), dtype=np.float64)
+    not_finite = np.zeros(n_outputs, dtype=bool)
+    step = max(1, _BLOCK_VALUES // max(1, n_outputs))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Found unknown categories", category=UserWarning)
-        X = np.ascontiguousarray(preprocessor.transform(model_frame), dtype=np.float64)
-    not_finite = ~np.isfinite(X).all(axis=0)
+        for start in range(0, len(positions), step):
+            block = X[start : start + step]
+            block[:] = preprocessor.transform(frame.iloc[positions[start : start + step]])
+            not_finite |= ~np.isfinite(block).all(axis=0)
+    return X, not_finite
+
+
+def _reject_not_finite(preprocessor: ColumnTransformer, not_finite: np.ndarray) -> None:
+    """DataError naming the output columns that hold values that are not finite numbers."""
     if not_finite.any():
         names = ", ".join(preprocessor.get_feature_names_out()[not_finite])
         raise DataError(
             f"Preparing {names} gave values that are not finite numbers. Rescale or leave out those columns."
         )
-    return X
 
 
 # --------------------------------------------------------------------------------------

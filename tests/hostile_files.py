@@ -160,6 +160,14 @@ def _utf16() -> bytes:
     return _text_table("utf-16")  # Python writes the byte-order mark
 
 
+def _utf32() -> bytes:
+    return _text_table("utf-32")  # Python writes the byte-order mark
+
+
+def _utf16_no_bom() -> bytes:
+    return _text_table("utf-16-le")
+
+
 def _latin1() -> bytes:
     return _text_table("latin-1")
 
@@ -293,10 +301,9 @@ def _check_inf(df):
 FILES = [
     HostileFile("empty", "empty.csv", _empty, "unreadable", "The file is empty", cli=True),
     HostileFile("header_only", "header_only.csv", _header_only, "unreadable", "no data rows"),
-    # with one row every column is constant, so no feature is suggested: the message is about
-    # the features unless they are chosen (then it is about the rows)
+    # with one row every column is constant: the message is about the rows all the same
     HostileFile("one_row", "one_row.csv", _one_row, "unusable",
-                "at least 4 are needed|no usable feature column", "label", cli=True),
+                "Only 1 usable row is left; at least 4 are needed", "label", cli=True),
     HostileFile("one_class", "one_class.csv", _one_class, "unusable", r"only one class \('yes'\)",
                 "label"),
     HostileFile("continuous_target", "continuous.csv", _continuous_target, "unusable",
@@ -315,6 +322,9 @@ FILES = [
     HostileFile("utf8_bom", "bom.csv", _utf8_bom, "trains", "", "résultat", _check_text),
     HostileFile("utf16", "utf16.csv", _utf16, "trains", "UTF-16", "résultat", _check_text,
                 cli=True),
+    HostileFile("utf32", "utf32.csv", _utf32, "trains", "UTF-32", "résultat", _check_text),
+    HostileFile("utf16_no_bom", "utf16_no_bom.csv", _utf16_no_bom, "trains", "UTF-16",
+                "résultat", _check_text),
     HostileFile("latin1", "latin1.csv", _latin1, "trains", "not UTF-8", "résultat",
                 _check_text),
     HostileFile("duplicate_columns", "duplicates.csv", _duplicate_columns, "trains",

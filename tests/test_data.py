@@ -125,14 +125,39 @@ def test_read_csv_quoted_delimiters_do_not_confuse_detection():
         codecs.BOM_UTF16_BE + "name,city\nMüller,café\nZoë,Århus\n".encode("utf-16-be"),
         "name,city\nMüller,café\nZoë,Århus\n".encode("latin-1"),
         "name,city\nMüller,café\nZoë,Århus\n".encode("cp1252"),
+        "name,city\nMüller,café\nZoë,Århus\n".encode("utf-32"),
+        codecs.BOM_UTF32_BE + "name,city\nMüller,café\nZoë,Århus\n".encode("utf-32-be"),
+        "name,city\nMüller,café\nZoë,Århus\n".encode("utf-32-le"),
+        "name,city\nMüller,café\nZoë,Århus\n".encode("utf-32-be"),
+        "name,city\nMüller,café\nZoë,Århus\n".encode("utf-16-le"),
+        "name,city\nMüller,café\nZoë,Århus\n".encode("utf-16-be"),
     ],
-    ids=["utf-8", "utf-8-bom", "utf-16-le", "utf-16-be", "latin-1", "cp1252"],
+    ids=["utf-8", "utf-8-bom", "utf-16-le", "utf-16-be", "latin-1", "cp1252", "utf-32-le",
+         "utf-32-be", "utf-32-le-no-bom", "utf-32-be-no-bom", "utf-16-le-no-bom",
+         "utf-16-be-no-bom"],
 )
 def test_read_csv_encodings(encoded):
     df = read_csv(encoded)
     assert list(df.columns) == ["name", "city"]
     assert df["name"].tolist() == ["Müller", "Zoë"]
     assert df["city"].tolist() == ["café", "Århus"]
+
+
+@pytest.mark.parametrize("codec", ["utf-32", "utf-32-le", "utf-16-be"])
+def test_read_csv_wide_encodings_are_named_in_the_notes(codec):
+    df = read_csv("a,b\n1,x\n2,y\n".encode(codec))
+    assert df.to_dict("list") == {"a": [1, 2], "b": ["x", "y"]}
+    name = codec[:6].upper()
+    assert f"it was read as {name} text" in " ".join(df.attrs["notes"])
+
+
+def test_read_csv_large_utf32_file_without_bom(tmp_path):
+    rows = "".join(f"{i},{i % 3},café\n" for i in range(100_000))
+    path = tmp_path / "wide.csv"
+    path.write_bytes(("n,k,word\n" + rows).encode("utf-32-le"))
+    assert path.stat().st_size > data.SAMPLE_BYTES
+    df = read_csv(path)
+    assert len(df) == 100_000 and df["word"].eq("café").all() and df["n"].iloc[-1] == 99_999
 
 
 def test_read_csv_cp1252_euro_sign_and_note():
@@ -313,6 +338,49 @@ def test_read_csv_column_types_change_after_the_sample():
     assert df["b"].iloc[-1] == "word" and df["b"].iloc[0] == "0"
 
 
+def test_read_csv_excel_separator_line():
+    df = read_csv(b"sep=;\na;b;label\n1,5;2;x\n3;4;y\n")
+    assert df.to_dict("list") == {"a": [1.5, 3.0], "b": [2, 4], "label": ["x", "y"]}
+    assert "it was skipped" in " ".join(df.attrs["notes"])
+    # line numbers in messages still count the hint line
+    error = raises_data_error(read_csv, b"sep=,\na,b\n1,2\n3,4,5\n")
+    assert "Line 4 has 3 fields" in str(error)
+    big = ("sep=;\na;b\n" + "1;2\n" * 300_000 + "3;4;5\n").encode()
+    assert "Line 300003 has 3 fields" in str(raises_data_error(read_csv, big))
+
+
+def test_read_csv_integers_beyond_2_to_the_53_stay_exact():
+    big = 2**53 + 1
+    exact = read_csv(f"x,n\n1,{big}\n2,{big - 1}\n".encode())
+    assert exact["n"].tolist() == [big, big - 1]
+    # a gap makes pyarrow and pandas read an integer column as float64: read again exactly
+    gap = read_csv(f"x,n\n1,{big}\n2,\n3,{big - 1}\n".encode())
+    assert str(gap["n"].dtype) == "Int64" and gap["n"].tolist()[::2] == [big, big - 1]
+    assert gap["n"].isna().tolist() == [False, True, False]
+    beyond = read_csv(b"x,n\n1,100000000000000000001\n2,NA\n3,-100000000000000000000\n")
+    assert beyond["n"].tolist()[::2] == ["100000000000000000001", "-100000000000000000000"]
+    # whole floats written as floats keep their float form; small ones are untouched
+    floats = read_csv(b"x,n,m\n1,1e17,1.0\n2,,2.0\n")
+    assert floats["n"].dtype == np.float64 and floats["m"].dtype == np.float64
+
+
+def test_read_csv_first_row_longer_than_the_sample():
+    header = ",".join(f"column_name_{i}" for i in range(120_000))
+    error = raises_data_error(read_csv, (header + "\n" + "1," * 119_999 + "1\n").encode())
+    assert "longer than 1 MB" in str(error)
+
+
+def test_read_csv_hands_parsed_memory_back():
+    # pyarrow's allocator keeps freed memory unless told: after a read, only the frame's
+    # own columns may remain allocated in it
+    import pyarrow as pa
+
+    rows = "".join(f"{i},{i * 0.5},{i % 7}\n" for i in range(200_000))
+    frame = read_csv(("a,b,c\n" + rows).encode())
+    assert len(frame) == 200_000
+    assert pa.default_memory_pool().bytes_allocated() <= 2 * frame.memory_usage().sum()
+
+
 # ---------------------------------------------------------------------------------------
 # read_csv: hostile input
 # ---------------------------------------------------------------------------------------
@@ -336,6 +404,10 @@ PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x
         (bytes(range(1, 32)) * 40, "control characters"),
         (np.random.default_rng(7).bytes(4096), "binary"),
         (codecs.BOM_UTF16_LE + b"a\x00,", "UTF-16"),
+        (codecs.BOM_UTF32_LE + b"a\x00\x00", "UTF-32"),
+        (codecs.BOM_UTF32_BE + b"\x00\x11\x00\x00", "UTF-32"),
+        (bytes(4096), "NUL"),
+        (b"a\x00,\x00\x00\xd8", "NUL"),
     ],
     ids=[
         "empty",
@@ -351,6 +423,10 @@ PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x
         "control",
         "random",
         "bad-utf16",
+        "bad-utf32",
+        "utf32-beyond-unicode",
+        "zeros",
+        "utf16-no-bom-unpaired-surrogate",
     ],
 )
 def test_read_csv_rejects_unreadable_content(content, message):
@@ -797,6 +873,228 @@ def test_prepare_singleton_class_works_without_a_test_set():
 
 def test_prepare_rejects_non_frames():
     assert "DataFrame" in str(raises_data_error(prepare, [[1, 2]], "a"))
+
+
+def test_prepare_one_usable_row_is_about_the_rows_in_the_singular():
+    table = messy_table().head(1)
+    for features in (None, ["age", "height"]):
+        message = str(raises_data_error(prepare, table, "label", features))
+        assert "Only 1 usable row is left; at least 4 are needed" in message
+    message = str(raises_data_error(prepare, messy_table().head(3), "label"))
+    assert "Only 3 usable rows are left" in message
+
+
+def test_prepare_notes_use_the_singular_for_one():
+    table = messy_table()
+    table.loc[0, "height"] = np.inf
+    table.loc[5, "age"] = np.nan
+    table.loc[7, "label"] = "stayed"  # one row without a target is left (row 3)
+    prepared = prepare(table, "label", ["age", "height"], missing="drop")
+    assert "1 row without a target value was dropped." in prepared.notes
+    assert "1 infinite value in column 'height' was treated as missing." in prepared.notes
+    assert any(note.endswith("rows with missing values were dropped.") for note in prepared.notes)
+    table = messy_table().assign(age=np.r_[np.nan, np.arange(79.0)])
+    prepared = prepare(table, "label", ["age"], missing="drop")
+    assert "1 row with missing values was dropped." in prepared.notes
+    message = str(raises_data_error(prepare, messy_table().head(10), "label", test_size=0.1))
+    assert "splits 8 rows into 7 for training and 1 for testing" in message
+
+
+@pytest.mark.parametrize("kind", ["int64", "Int64 with a gap", "uint64", "text"])
+def test_prepare_integer_labels_beyond_2_to_the_53_stay_apart(kind):
+    rng = np.random.default_rng(9)
+    n = 60
+    big = 2**53
+    labels = {
+        "int64": np.array([big + 1, big] * (n // 2), dtype=np.int64),
+        "Int64 with a gap": pd.array([big + 1, big, None] * (n // 3), dtype="Int64"),
+        "uint64": np.array([2**64 - 1, 2**64 - 2] * (n // 2), dtype=np.uint64),
+        "text": pd.array(["123456789012345678901", " 123456789012345678902"] * (n // 2), dtype="str"),
+    }[kind]
+    prepared = prepare(pd.DataFrame({"x": rng.normal(size=n), "y": labels}), "y")
+    expected = {
+        "int64": ["9007199254740992", "9007199254740993"],
+        "Int64 with a gap": ["9007199254740992", "9007199254740993"],
+        "uint64": ["18446744073709551614", "18446744073709551615"],
+        "text": ["123456789012345678901", "123456789012345678902"],
+    }[kind]
+    assert list(prepared.classes) == expected
+    assert np.bincount(prepared.y).tolist() == [n // 2, n // 2] or kind == "Int64 with a gap"
+
+
+def test_prepare_many_big_integer_classes_are_classes_not_a_continuous_target():
+    rng = np.random.default_rng(10)
+    codes = 9_007_199_254_740_993 + np.arange(12) * 2
+    table = pd.DataFrame({"x": rng.normal(size=240), "y": np.tile(codes, 20)})
+    content = table.to_csv(index=False).encode()
+    for frame in (table, read_csv(content)):
+        prepared = prepare(frame, "y")
+        assert sorted(prepared.classes, key=int) == [str(c) for c in codes]
+
+
+def test_prepare_labels_that_differ_only_by_trailing_control_characters_stay_apart():
+    rng = np.random.default_rng(11)
+    table = pd.DataFrame({"x": rng.normal(size=40), "y": ["a", "a\x00"] * 20})
+    assert list(prepare(table, "y").classes) == ["a", "a\x00"]
+
+
+def test_prepare_x_is_assembled_read_only_from_the_split():
+    prepared = prepare(messy_table(), "label")
+    X = prepared.X
+    assert not X.flags.writeable and X.flags.c_contiguous
+    np.testing.assert_array_equal(X[prepared.train_positions], prepared.X_train)
+    np.testing.assert_array_equal(X[prepared.test_positions], prepared.X_test)
+    assert prepared.X_train.flags.c_contiguous and prepared.X_test.flags.c_contiguous
+
+
+def test_prepare_a_column_without_values_in_the_training_rows_is_left_out():
+    table = messy_table().assign(label=lambda t: t["label"].fillna("stayed"))
+    first = prepare(table, "label", ["height"])
+    late = np.full(len(table), np.nan)
+    late[first.row_index[first.test_positions[:3]]] = 1.0  # values in test rows only
+    prepared = prepare(table.assign(late=late), "label", ["height", "late"])
+    assert prepared.features == ["height"] and prepared.feature_names == ["height"]
+    assert "Column 'late' has no values in the training rows and was left out." in prepared.notes
+    only = str(raises_data_error(prepare, table.assign(late=np.inf), "label", ["late"]))
+    assert "'late' has no values in the training rows" in only
+
+
+def test_prepare_transform_of_no_rows_and_bad_arguments():
+    prepared = prepare(messy_table(), "label")
+    assert prepared.transform(messy_table().head(0)).shape == (0, len(prepared.feature_names))
+    assert "list of column names" in str(raises_data_error(prepare, messy_table(), "label", 5))
+    message = str(raises_data_error(prepare, messy_table(), "label", random_state="x"))
+    assert "random seed must be a whole number" in message
+
+
+# ---------------------------------------------------------------------------------------
+# prepare: the numeric path (numeric features only, column by column) against the general
+# path (a ColumnTransformer over the used frame): the same numbers, a fraction of the memory
+# ---------------------------------------------------------------------------------------
+
+
+def numeric_table(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """Numbers of every sort: gaps, infinities, integers, text with a decimal comma, a
+    near-constant column, very different scales; a three-class target with gaps."""
+    rng = np.random.default_rng(seed)
+    wide = rng.normal(size=n) * 1e6
+    wide[rng.random(n) < 0.1] = np.nan
+    infinite = rng.normal(size=n)
+    infinite[rng.random(n) < 0.02] = np.inf
+    small = rng.exponential(size=n) * 1e-8
+    near_constant = np.full(n, 5.0)
+    near_constant[rng.integers(n)] = 5.000000001
+    label = rng.choice(["p", "q", "r"], n).astype(object)
+    label[rng.random(n) < 0.05] = None
+    return pd.DataFrame(
+        {
+            "wide": wide,
+            "count": rng.integers(0, 20, n),
+            "infinite": infinite,
+            "comma": [f"{v:.3f}".replace(".", ",") for v in rng.normal(size=n)],
+            "small": small,
+            "near_constant": near_constant,
+            "label": label,
+        }
+    )
+
+
+def prepared_both_ways(monkeypatch, table, target, **kwargs):
+    """prepare on the numeric path (checked to be taken) and on the general path."""
+    calls = []
+    original = data._NumericColumns.fit_transform
+
+    def spy(self, *args):
+        calls.append(args)
+        return original(self, *args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(data, "_NUMERIC_PATH_MIN_ROWS", 0)
+        patch.setattr(data._NumericColumns, "fit_transform", spy)
+        numeric = prepare(table, target, **kwargs)
+    assert calls, "the numeric path was not taken"
+    with monkeypatch.context() as patch:
+        patch.setattr(data, "_use_numeric_path", lambda frame, specs: False)
+        general = prepare(table, target, **kwargs)
+    return numeric, general
+
+
+def assert_same_preparation(numeric, general):
+    for name in ("X_train", "X_test", "X", "y", "y_train", "y_test", "train_positions",
+                 "test_positions", "classes"):
+        np.testing.assert_array_equal(getattr(numeric, name), getattr(general, name), name)
+    assert numeric.row_index.equals(general.row_index)
+    assert numeric.feature_names == general.feature_names
+    assert numeric.features == general.features and numeric.notes == general.notes
+    assert numeric.dropped_rows == general.dropped_rows
+    ours = numeric.preprocessor.named_transformers_["numeric"].named_steps
+    theirs = general.preprocessor.named_transformers_["numeric"].named_steps
+    assert list(ours) == list(theirs)
+    np.testing.assert_array_equal(ours["impute"].statistics_, theirs["impute"].statistics_)
+    if "scale" in ours:
+        for attribute in ("mean_", "var_", "scale_", "n_samples_seen_"):
+            mine, sklearns = getattr(ours["scale"], attribute), getattr(theirs["scale"], attribute)
+            np.testing.assert_array_equal(mine, sklearns, attribute)
+            assert type(mine) is type(sklearns)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"scale": False}, {"missing": "drop"}, {"test_size": 0}, {"test_size": 0.5, "random_state": 3}],
+    ids=["default", "unscaled", "drop-missing", "no-test-set", "half-test-set"],
+)
+def test_numeric_path_gives_the_general_paths_results(monkeypatch, kwargs):
+    table = numeric_table()
+    numeric, general = prepared_both_ways(monkeypatch, table, "label", **kwargs)
+    assert_same_preparation(numeric, general)
+    new_rows = table.head(100).assign(wide=np.r_[np.nan, np.inf, np.arange(98.0)])
+    np.testing.assert_array_equal(numeric.transform(new_rows), general.transform(new_rows))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_numeric_path_matches_on_random_tables(monkeypatch, seed):
+    rng = np.random.default_rng(seed)
+    n, d = int(rng.integers(10, 5000)), int(rng.integers(1, 12))
+    X = rng.normal(size=(n, d)) * 10.0 ** rng.integers(-6, 7, d) + rng.normal(size=d) * 100
+    X[rng.random((n, d)) < rng.uniform(0, 0.3)] = np.nan
+    X[:, 0] = np.round(X[:, 0])
+    table = pd.DataFrame(X, columns=[f"x{j}" for j in range(d)])
+    table["y"] = rng.choice(["a", "b"], n)
+    numeric, general = prepared_both_ways(monkeypatch, table, "y", test_size=0.3)
+    assert_same_preparation(numeric, general)
+
+
+def test_numeric_path_with_a_column_empty_in_the_training_rows(monkeypatch):
+    table = numeric_table(600)
+    table["label"] = table["label"].fillna("p")
+    first = prepare(table, "label", ["wide"])
+    late = np.full(len(table), np.nan)
+    late[first.test_positions[:2]] = 1.0
+    numeric, general = prepared_both_ways(monkeypatch, table.assign(late=late), "label")
+    assert_same_preparation(numeric, general)
+    assert "late" not in numeric.features
+
+
+def test_numeric_path_memory_stays_near_the_matrix():
+    # numpy allocations as tracemalloc sees them, above the table itself: the general path
+    # held X, X_train, X_test and the transformers' copies at once (about 5x the matrix)
+    import tracemalloc
+
+    rng = np.random.default_rng(12)
+    n, d = 100_000, 20
+    table = pd.DataFrame(rng.normal(size=(n, d)), columns=[f"x{j}" for j in range(d)])
+    table["y"] = rng.choice(["a", "b"], n)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        prepared = prepare(table, "y")
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    matrix = prepared.X_train.nbytes + prepared.X_test.nbytes
+    assert matrix == n * d * 8
+    assert peak < 2.5 * matrix, peak / matrix  # 1.7x here; X kept besides its parts is 2.7x
 
 
 # ---------------------------------------------------------------------------------------
