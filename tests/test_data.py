@@ -407,7 +407,7 @@ PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x
         (codecs.BOM_UTF32_LE + b"a\x00\x00", "UTF-32"),
         (codecs.BOM_UTF32_BE + b"\x00\x11\x00\x00", "UTF-32"),
         (bytes(4096), "NUL"),
-        (b"a\x00,\x00\x00\xd8", "NUL"),
+        ("a,b\n1,2\n3,4\n".encode("utf-16-le") + b"\x00\xd8", "not valid UTF-16"),
     ],
     ids=[
         "empty",
