@@ -173,6 +173,7 @@ class _Dialect(NamedTuple):
     n_columns: int
     quoted: bool  # the sample holds quote characters, so values may span lines
     skip_lines: int = 0  # lines before the table (Excel's "sep=;" line)
+    trailing: bool = False  # data rows end with a delimiter (an empty field after the last column)
 
 
 @_data_errors_only("reading the file")
@@ -448,10 +449,12 @@ def _sniff_dialect(
     n_columns = (
         len(header) if has_header else Counter(len(f) for _, f in records).most_common(1)[0][0]
     )
-    _reject_long_rows(records[1:] if has_header else records, n_columns, delimiter, has_header)
+    body = records[1:] if has_header else records
+    trailing = has_header and _ends_with_a_delimiter(body, n_columns)
+    _reject_long_rows(body, n_columns, delimiter, has_header, trailing)
     if complete and has_header and len(records) == 1:
         raise DataError("The file has only one line, read as the header row, and no data rows.")
-    return _Dialect(delimiter, decimal, header, n_columns, '"' in text, skip_lines)
+    return _Dialect(delimiter, decimal, header, n_columns, '"' in text, skip_lines, trailing)
 
 
 def _sample_records(text: str, delimiter: str, complete: bool, skip_lines: int = 0) -> list | None:
@@ -533,10 +536,20 @@ def _has_header(rows: list[list[str]]) -> bool:
     return not any(first[j] in {r[j] for r in body if j < len(r)} for j in range(len(first)))
 
 
-def _reject_long_rows(records: list, n_columns: int, delimiter: str, has_header: bool) -> None:
-    """Raise DataError, naming the line, for a row with more fields than the header."""
+def _ends_with_a_delimiter(records: list, n_columns: int) -> bool:
+    """Whether at least half the rows have one field more than the header, an empty one:
+    the lines end with a delimiter (as some exports write them)."""
+    ending = sum(len(fields) == n_columns + 1 and not fields[-1].strip() for _, fields in records)
+    return ending > 0 and 2 * ending >= len(records)
+
+
+def _reject_long_rows(
+    records: list, n_columns: int, delimiter: str, has_header: bool, trailing: bool = False
+) -> None:
+    """Raise DataError, naming the line, for a row with more fields than the header (one
+    more is allowed when the lines end with a delimiter)."""
     for line, fields in records:
-        if len(fields) > n_columns:
+        if len(fields) > n_columns + trailing:
             raise DataError(_long_row_message(line, len(fields), n_columns, delimiter, has_header))
 
 
@@ -564,14 +577,43 @@ def _parse(data: Path | bytes, dialect: _Dialect, complete: bool) -> tuple[pd.Da
     Whole-number columns beyond 2**53 that became float64 are read again exactly.
     """
     frame, notes = _parse_table(data, dialect, complete)
+    if dialect.trailing:
+        frame, notes = _drop_trailing_field(frame, dialect), notes + [_trailing_note(dialect)]
     return _restore_exact_integers(frame, data, dialect), notes
+
+
+def _parser_names(dialect: _Dialect) -> list[str]:
+    """Names for the fields of a row as parsed (the header's, plus the empty last field of
+    lines that end with a delimiter)."""
+    return [f"column_{i}" for i in range(1, dialect.n_columns + 1 + dialect.trailing)]
+
+
+def _drop_trailing_field(frame: pd.DataFrame, dialect: _Dialect) -> pd.DataFrame:
+    """The frame without the empty field after the last column; DataError for a row that
+    has a value there after all (beyond the lines the dialect was detected from)."""
+    extra = frame.iloc[:, -1]
+    filled = np.flatnonzero(extra.notna().to_numpy())
+    if len(filled):
+        shown = "tab" if dialect.delimiter == "\t" else f"'{dialect.delimiter}'"
+        raise DataError(
+            f"Data row {filled[0] + 1} has a value after the last column ({extra.iloc[filled[0]]!r}), "
+            f"where the other rows end with an empty field. A value probably contains an "
+            f"unquoted {shown}: put that value in double quotes, or fix the row."
+        )
+    return frame.iloc[:, :-1]
+
+
+def _trailing_note(dialect: _Dialect) -> str:
+    """The note for lines that end with a delimiter."""
+    shown = "tab" if dialect.delimiter == "\t" else f"'{dialect.delimiter}'"
+    return f"The rows end with an extra {shown}; the empty field after the last column was ignored."
 
 
 def _parse_table(
     data: Path | bytes, dialect: _Dialect, complete: bool
 ) -> tuple[pd.DataFrame, list[str]]:
     """The table as pyarrow or, failing that, pandas' C engine reads it (see _parse)."""
-    names = [f"column_{i}" for i in range(1, dialect.n_columns + 1)]
+    names = _parser_names(dialect)
     if _has_unpaired_quote(data):
         return _tidy(_read_with_c_engine(data, dialect, names)), []
     pinned = {} if complete else _sample_column_types(data, dialect, names)
@@ -583,7 +625,7 @@ def _parse_table(
             arrow_error = str(exc)
     frame = _tidy(_read_with_c_engine(data, dialect, names))
     short_rows = re.search(r"Expected (\d+) columns, got (\d+)", arrow_error)
-    if short_rows and int(short_rows[2]) < int(short_rows[1]):
+    if short_rows and int(short_rows[2]) < dialect.n_columns:
         return frame, [
             "Some rows have fewer fields than the header; their missing fields were left empty."
         ]
@@ -723,7 +765,7 @@ def _parser_error_message(message: str, dialect: _Dialect) -> str:
     if ragged:
         expected, line, seen = (int(g) for g in ragged.groups())
         return _long_row_message(
-            line, seen, expected, dialect.delimiter, dialect.header is not None
+            line, seen, expected - dialect.trailing, dialect.delimiter, dialect.header is not None
         )
     unclosed = re.search(r"EOF inside string starting at row (\d+)", message)
     if unclosed:
@@ -755,7 +797,7 @@ def _restore_exact_integers(frame: pd.DataFrame, data: Path | bytes, dialect: _D
             suspects.append(position)
     if not suspects:
         return frame
-    names = [f"column_{i}" for i in range(1, dialect.n_columns + 1)]
+    names = _parser_names(dialect)
     try:
         text = _read_with_c_engine(data, dialect, names, text_columns=suspects)
     except (DataError, ValueError):  # the table was read: keep its float columns then
