@@ -1642,6 +1642,7 @@ def _split_positions(
 # --------------------------------------------------------------------------------------
 
 _BLOCK_VALUES = 2**19  # floats per block of rows or columns processed at once (4 MB)
+_TRANSFORM_VALUES = 2**22  # output floats per ColumnTransformer.transform call (32 MB)
 _NUMERIC_PATH_MIN_ROWS = 1000  # below this, the ColumnTransformer is as fast and as small
 
 
@@ -1803,7 +1804,7 @@ def _without_untrained_columns(
     lost = []
     for name, spec in specs.items():
         columns = [f"{name}_{part}" for part in _DATE_PARTS] if spec.kind == "date" else [name]
-        if all(pd.isna(used[column].to_numpy()[train]).all() for column in columns):
+        if all(used[column].isna().to_numpy()[train].all() for column in columns):
             lost.append((name, columns))
     if not lost:
         return used, specs, []
@@ -1896,7 +1897,7 @@ def _transform_rows(
     n_outputs = len(preprocessor.get_feature_names_out())
     X = np.empty((len(positions), n_outputs), dtype=np.float64)
     not_finite = np.zeros(n_outputs, dtype=bool)
-    step = max(1, _BLOCK_VALUES // max(1, n_outputs))
+    step = max(8192, _TRANSFORM_VALUES // max(1, n_outputs))  # few calls: each has overhead
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Found unknown categories", category=UserWarning)
         for start in range(0, len(positions), step):
