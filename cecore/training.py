@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-from sklearn.model_selection import train_test_split
 
 from cecore.compare import Comparison, agreement_note, compare
 from cecore.data import DataError, escape_spreadsheet_cells, prepare
@@ -299,22 +298,9 @@ def _evaluate(run):
 
 
 def _split_positions(run, split):
-    """Positions (into ``prepared.X``) of the rows of ``split``, or None if unknown.
-
-    :class:`cecore.data.Prepared` does not expose its split, so it is recomputed with the
-    same call and checked against ``X_test`` / ``y_test``.
-    """
+    """Positions (into the prepared rows, ``prepared.row_index``) of the rows of ``split``."""
     p = run.prepared
-    n = len(p.y)
-    if len(p.y_test) == 0:
-        return np.arange(n) if split == "training" else None
-    train, test = train_test_split(np.arange(n), test_size=run.options.test_size,
-                                   stratify=p.y, random_state=run.config.seed)
-    positions = test if split == "test" else train
-    X_split, y_split = (p.X_test, p.y_test) if split == "test" else (p.X_train, p.y_train)
-    if np.array_equal(p.y[positions], y_split) and np.array_equal(p.X[positions], X_split):
-        return positions
-    return None
+    return p.test_positions if split == "test" else p.train_positions
 
 
 def _predictions(run, split, y, proba, losses):
@@ -323,7 +309,7 @@ def _predictions(run, split, y, proba, losses):
     p, names = run.prepared, np.asarray(run.class_names(), dtype=object)
     positions = _split_positions(run, split)
     frame = pd.DataFrame({
-        "row": p.row_index[positions] if positions is not None else np.full(len(y), None),
+        "row": p.row_index[positions],
         f"true {p.target}": names[y],
         "predicted": names[proba.argmax(axis=1)],
         "p(true class)": proba[np.arange(len(y)), y],
@@ -331,7 +317,7 @@ def _predictions(run, split, y, proba, losses):
     })
     for k, name in enumerate(names):
         frame[f"p({name})"] = proba[:, k]
-    if run.frame is not None and positions is not None:
+    if run.frame is not None:
         inputs = run.frame.loc[p.row_index[positions], p.features].reset_index(drop=True)
         inputs.columns = [f"input {c}" if c in frame.columns else c for c in inputs.columns]
         frame = pd.concat([frame, inputs], axis=1)
