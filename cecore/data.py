@@ -595,8 +595,10 @@ def _drop_trailing_field(frame: pd.DataFrame, dialect: _Dialect) -> pd.DataFrame
     filled = np.flatnonzero(extra.notna().to_numpy())
     if len(filled):
         shown = "tab" if dialect.delimiter == "\t" else f"'{dialect.delimiter}'"
+        value = extra.iloc[filled[0]]
+        value = f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)[:40]
         raise DataError(
-            f"Data row {filled[0] + 1} has a value after the last column ({extra.iloc[filled[0]]!r}), "
+            f"Data row {filled[0] + 1} has a value after the last column ({value!r}), "
             f"where the other rows end with an empty field. A value probably contains an "
             f"unquoted {shown}: put that value in double quotes, or fix the row."
         )

@@ -127,7 +127,7 @@ class _LinearObjective:
 
     def gram_matvec(self, v):
         """``[X 1]^T diag(w) ([X 1] v)`` in one blocked pass over X."""
-        v = np.ravel(v)
+        v = np.ravel(v).astype(self.X.dtype)         # float32 X: products in float32
         d = self.n_features
         out = np.zeros(d + 1)
         for Xb, wb, *_ in self._blocks:

@@ -57,7 +57,8 @@ WORST_ROWS = 10
 class TrainConfig:
     """Hyperparameters of one run.
 
-    The defaults (Nesterov, step ``1/L``, ``alpha = 0.01``) converge to ``tol`` on every
+    The defaults (Nesterov, the "auto" step: ``1/L`` adapted to the measured curvature,
+    ``alpha = 0.01``) converge to ``tol`` on every
     bundled sample within 500 epochs. ``seed`` seeds the train/test split and the
     mini-batch order. Invalid values raise ValueError naming the field.
     """
@@ -349,7 +350,8 @@ def decision_grid(run, resolution=120, margin=0.1):
     numeric = all(spec.kind == "numeric" for spec in p.feature_specs.values())
     if len(p.feature_names) != 2 or not numeric or not run.usable:
         return None
-    lo, hi = p.X.min(axis=0), p.X.max(axis=0)
+    X = p.X                                   # assembled from X_train and X_test: once
+    lo, hi = X.min(axis=0), X.max(axis=0)
     pad = margin * np.maximum(hi - lo, 1e-9)
     x, y = (np.linspace(lo[i] - pad[i], hi[i] + pad[i], resolution) for i in range(2))
     xx, yy = np.meshgrid(x, y)

@@ -358,6 +358,8 @@ def test_read_csv_lines_ending_with_a_delimiter():
     assert "Data row 200001 has a value after the last column ('oops')" in str(
         raises_data_error(read_csv, late)
     )
+    numeric = raises_data_error(read_csv, b"a,b,c\n1,2,3,\n1,2,3,\n1,2,3,\n4,5,6,7\n")
+    assert "Data row 4 has a value after the last column ('7')" in str(numeric)
     # more than one extra field is the usual error
     assert "Line 3 has 4 fields" in str(raises_data_error(read_csv, b"a,b\n1,2,\n3,4,5,\n"))
 

@@ -362,7 +362,7 @@ def test_out_of_epochs_message_suggests_only_what_is_not_in_use():
 def test_float32_training_reaches_the_float64_result_to_float32_precision(name):
     X, y = DATASETS[name]()
     cls = LogisticRegressionGD if len(np.unique(y)) == 2 else SoftmaxRegressionGD
-    settings = dict(solver="nesterov", alpha=1.0 / len(y), max_epochs=3000, tol=1e-5)
+    settings = dict(solver="nesterov", alpha=1.0 / len(y), max_epochs=5000, tol=1e-6)
     wide = cls(**settings).fit(X, y)
     narrow = cls(**settings, dtype="float32").fit(X, y)
     assert narrow.stop_reason_ == wide.stop_reason_ == "converged"
@@ -400,3 +400,50 @@ def test_record_seconds_leave_out_the_time_the_consumer_holds_each_record(monkey
         clock["now"] += 60.0                  # the consumer draws a chart for a minute
     assert len(seconds) == 5
     assert np.all(np.diff(seconds) > 0) and seconds[-1] < 0.1, seconds
+
+
+def _hostile_problem(seed):
+    """A small problem with unscaled (sometimes heavy-tailed) features and skewed weights."""
+    rng = np.random.default_rng(seed)
+    n, d = int(rng.integers(2, 60)), int(rng.integers(1, 6))
+    X = rng.standard_cauchy(size=(n, d)) if rng.random() < 0.5 else rng.normal(size=(n, d))
+    X *= 10.0 ** rng.uniform(-2, 2, size=d)
+    y = rng.integers(0, 3 if rng.random() < 0.4 else 2, n)
+    sw = rng.exponential(size=n) ** 3 if rng.random() < 0.5 else None
+    return X, y, sw, float(rng.choice([0.0, 1e-6, 1e-2, 1.0]))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_auto_nesterov_never_diverges_nor_climbs_above_its_start():
+    """The long steps are checked: one that climbs above the last epochs' objectives is
+    retaken at 1/L, so "auto" never diverges and no epoch ends above the starting point."""
+    X = np.array([[478.0, 0.077], [87.3, -0.17], [-68.8, 0.11], [578.0, 0.23], [870.0, -0.64],
+                  [58.0, -0.91], [265.0, 0.26]])
+    y = np.array([0, 1, 1, 1, 1, 1, 0])
+    sw = np.array([1.08, 1.95, 74.1, 0.885, 0.231, 0.0045, 0.124])
+    problems = [(X, y, sw, 1e-4)] + [_hostile_problem(seed) for seed in range(150)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        for X, y, sw, alpha in problems:
+            if len(np.unique(y)) < 2:
+                continue
+            model = SoftmaxRegressionGD(solver="nesterov", alpha=alpha, max_epochs=300)
+            objectives = [r["objective"] for r in model.fit_iter(X, y, sample_weight=sw)]
+            assert model.stop_reason_ != "diverged"
+            assert np.all(np.isfinite(objectives)) and np.all(np.isfinite(model.coef_))
+            objective = model._make_objective(np.asarray(X, dtype=float),
+                                              np.unique(y, return_inverse=True)[1],
+                                              np.ones(len(y)) if sw is None else sw)
+            start = objective.loss_objective_gradient(objective.initial())[1]
+            assert max(objectives) <= start * (1 + 1e-12)
+
+
+def test_float32_auto_nesterov_converges_where_float64_does():
+    """Rounding in float32 objectives is not mistaken for steps uphill (which would reset
+    the momentum every few epochs and stall)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 8)) + 3.0
+    y = (X.sum(axis=1) + rng.logistic(size=20_000) > 24).astype(int)
+    for dtype in ("float64", "float32"):
+        model = LogisticRegressionGD(solver="nesterov", dtype=dtype, max_epochs=3000).fit(X, y)
+        assert model.stop_reason_ == "converged", (dtype, model.n_iter_)
