@@ -2,6 +2,12 @@
 
 import streamlit as st
 
+from cecore.allocator import limit_heap_growth
+
+# Freed memory goes back to the system (glibc keeps it otherwise, and the server's memory
+# grows with every visitor's upload); done once per process, a no-op after the first run.
+limit_heap_growth()
+
 # Icons are emoji: a page's icon becomes the favicon, and a Material icon favicon would be
 # fetched from a font CDN (a request to another host); emoji favicons are drawn locally.
 st.set_page_config(page_title="Cross-Entropy Lab", page_icon="📉", layout="wide")
