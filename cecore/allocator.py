@@ -45,7 +45,7 @@ import functools
 import platform
 import sys
 
-__all__ = ["limit_heap_growth"]
+__all__ = ["limit_heap_growth", "return_free_memory"]
 
 # mallopt parameters, from glibc's <malloc.h>
 M_TRIM_THRESHOLD = -1
@@ -83,3 +83,30 @@ def limit_heap_growth() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return all([mallopt(param, value) == 1 for param, value in SETTINGS.items()])
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None elsewhere."""
+    libc = _glibc()
+    if libc is None:
+        return None
+    trim = libc.malloc_trim
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+def return_free_memory() -> bool:
+    """Hand the free memory of the C heap back to the system now (``malloc_trim(0)``).
+
+    For a step that frees large temporaries just before it allocates something larger
+    (cecore.data: the parsed columns before the data matrix): the freed blocks cannot hold
+    the new one, and without a trim the peak is the live data plus that free space. Returns
+    whether a trim ran (Linux with glibc only).
+    """
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import codecs
 import csv
-import ctypes
 import functools
 import io
 import math
 import numbers
 import os
 import re
-import sys
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +36,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from cecore.allocator import return_free_memory
 
 __all__ = [
     "MAX_UPLOAD_MB",
@@ -205,7 +205,7 @@ def read_csv(source) -> pd.DataFrame:
     else:
         dialect = _sniff_dialect(head, complete)
     frame, notes = _parse(data, dialect, complete)
-    _return_free_memory()
+    return_free_memory()
     if frame.empty:
         raise DataError("The file has a header row but no data rows.")
     names, name_notes = _column_names(dialect.header, dialect.n_columns)
@@ -1289,7 +1289,7 @@ def prepare(
         del model_frame
         _reject_huge_values(used, specs)
     train, test = _split_positions(y, classes, test_size, random_state)
-    _return_free_memory()  # what the steps above freed, before the matrix is allocated
+    return_free_memory()  # what the steps above freed, before the matrix is allocated
     fitted = None
     if numeric is not None:
         fitted = numeric.fit_transform(specs, infinite, rows, train, test, scale)
@@ -1646,33 +1646,6 @@ def _split_positions(
 _BLOCK_VALUES = 2**19  # floats per block of rows or columns processed at once (4 MB)
 _TRANSFORM_VALUES = 2**22  # output floats per ColumnTransformer.transform call (32 MB)
 _NUMERIC_PATH_MIN_ROWS = 1000  # below this, the ColumnTransformer is as fast and as small
-
-
-def _load_libc():
-    """The C library, on Linux with glibc (for malloc_trim); None elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim.argtypes = [ctypes.c_size_t]
-    except (OSError, AttributeError):
-        return None
-    return libc
-
-
-_LIBC = _load_libc()
-
-
-def _return_free_memory() -> None:
-    """Hand the free memory of the C heap back to the system (glibc only).
-
-    Large temporary arrays freed by the steps before a big allocation stay in glibc's
-    heap (its threshold for giving memory straight back grows with the arrays freed),
-    where a matrix too large for the heap cannot reuse them: the peak would be the live
-    data plus that free space.
-    """
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
 
 
 def _use_numeric_path(frame: pd.DataFrame, specs: dict[str, _FeatureSpec]) -> bool:

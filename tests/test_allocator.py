@@ -13,8 +13,10 @@ from cecore import allocator
 def fresh():
     """limit_heap_growth as if not called yet in this process (it is cached)."""
     allocator.limit_heap_growth.cache_clear()
+    allocator._malloc_trim.cache_clear()
     yield allocator.limit_heap_growth
     allocator.limit_heap_growth.cache_clear()
+    allocator._malloc_trim.cache_clear()
 
 
 # Run in a fresh interpreter, which loads only cecore/allocator.py (not numpy): its heap is
@@ -96,4 +98,20 @@ def test_nothing_happens_elsewhere(fresh, monkeypatch, system):
     monkeypatch.setattr(allocator, "ctypes", SimpleNamespace(CDLL=cdll))
     assert fresh() is False
     assert fresh() is False
-    assert loaded == (["libc.so.6"] if system.get("missing") else [])
+    assert allocator.return_free_memory() is False
+    assert loaded == (["libc.so.6"] * 2 if system.get("missing") else [])
+
+
+def test_free_memory_is_handed_back_on_glibc(fresh):
+    import numpy as np
+
+    def vm_rss_kb():
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+    # Many small blocks (under the mmap threshold, so from the heap), freed at once.
+    blocks = [np.ones(4096) for _ in range(20_000)]          # 20,000 x 32 KiB = 640 MiB
+    del blocks[:-1]                                          # the top one keeps the heap up
+    before = vm_rss_kb()
+    assert allocator.return_free_memory() is True
+    assert vm_rss_kb() < before - 300 * 1024, (before, vm_rss_kb())
