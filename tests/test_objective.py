@@ -141,3 +141,13 @@ def test_float32_data_gives_the_float64_loss_and_gradient_to_float32_precision(n
     assert obj32 == pytest.approx(obj64, rel=1e-6)
     _assert_close(grad32, grad64, rtol=1e-4)
     assert narrow.lipschitz_constant() == pytest.approx(wide.lipschitz_constant(), rel=1e-5)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_loss_alone_equals_the_loss_of_the_full_pass(n_classes):
+    X, y, _ = _data(1000, 6, n_classes, weighted=False, seed=9)
+    objective = _objective(n_classes, X, y, None, alpha=0.5)
+    theta = _theta(objective, seed=10, scale=5.0)
+    assert objective.loss(theta) == objective.loss_objective_gradient(theta)[0]
+    assert objective.loss(theta) == pytest.approx(_dense(X, y, None, theta, 0.0, n_classes)[0],
+                                                  rel=1e-12)
