@@ -1,4 +1,5 @@
-"""Start and stop the real app (`streamlit run app.py`) on a free local port."""
+"""Start and stop the real app (`streamlit run app.py`) on a free local port, and open
+browser pages that may talk to this machine only."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
 def _free_port():
@@ -53,3 +56,25 @@ def stop_app(proc):
         proc.kill()
 
 
+
+
+def guarded_page(browser, timeout=30_000):
+    """A page in a fresh browser context in which every request to a host other than this
+    machine is blocked and recorded in ``page.foreign_requests`` (callers assert it empty)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  accept_downloads=True)
+    foreign = []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or (urlparse(url).hostname or "") in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            foreign.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    page.foreign_requests = foreign
+    return page

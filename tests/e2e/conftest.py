@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-from appserver import start_app, stop_app
+from appserver import guarded_page, start_app, stop_app
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "artifacts" / "screenshots"))
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
 def _missing(reason):
@@ -56,25 +54,11 @@ def browser():
 def page(browser):
     """A fresh browser context; any request to a host other than this machine is blocked
     and recorded in ``page.foreign_requests`` (asserted empty after each test)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  accept_downloads=True)
-    foreign = []
-
-    def guard(route):
-        host = urlparse(route.request.url).hostname or ""
-        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            foreign.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.foreign_requests = foreign
+    page = guarded_page(browser)
     yield page
-    context.close()
-    assert not foreign, f"the app made requests to other hosts: {foreign}"
+    page.context.close()
+    assert not page.foreign_requests, (
+        f"the app made requests to other hosts: {page.foreign_requests}")
 
 
 @pytest.fixture(scope="session")

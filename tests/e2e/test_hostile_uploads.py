@@ -22,9 +22,9 @@ import csv
 import io
 import re
 from contextlib import contextmanager
-from urllib.parse import urlparse
 
 import pytest
+from appserver import guarded_page
 from hostile_files import FORMULAS, MARKUP, UPLOAD_LIMIT_MB, hostile, write_oversized
 from test_train_flow import LONG, TrainPage
 
@@ -33,7 +33,6 @@ pytestmark = pytest.mark.e2e
 REFUSED = hostile("unreadable") + hostile("unusable")
 LEGIT = hostile("trains")
 GOOD_NAME = "good.csv"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}  # as in conftest.py
 
 
 def good_csv(n=200):
@@ -50,29 +49,16 @@ GOOD = good_csv()
 @contextmanager
 def browser_tab(browser, app_url):
     """The training page in a new browser context (one per group of files), with the
-    conftest's guard against requests to other hosts; checked again when it closes."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  accept_downloads=True)
-    foreign = []
-
-    def guard(route):
-        url = route.request.url
-        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            foreign.append(url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+    guard against requests to other hosts (appserver.guarded_page); checked again when it
+    closes."""
+    page = guarded_page(browser)
     app = TrainPage(page, app_url).open()
-    app.foreign = foreign
+    app.foreign = page.foreign_requests
     try:
         yield app
     finally:
-        context.close()
-    assert not foreign, f"the app made requests to other hosts: {foreign}"
+        page.context.close()
+    assert not app.foreign, f"the app made requests to other hosts: {app.foreign}"
     assert not app.port9 and not app.dialogs
 
 

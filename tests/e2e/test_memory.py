@@ -15,12 +15,11 @@ from __future__ import annotations
 import re
 import time
 import urllib.request
-from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
 import pytest
-from appserver import start_app, stop_app
+from appserver import guarded_page, start_app, stop_app
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +27,6 @@ CYCLES = 20
 FILE_MB = 10
 MAX_GROWTH = 1.5
 WAIT = 60_000  # ms: the longest wait for one step of a cycle
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 @pytest.fixture(scope="module")
 def own_server():
@@ -76,23 +74,6 @@ def ten_megabyte_csv():
     return header, first, rest
 
 
-def guarded_context(browser):
-    """A fresh context whose requests to other hosts are blocked and recorded."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.foreign = []
-
-    def guard(route):
-        host = urlparse(route.request.url).hostname or ""
-        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            context.foreign.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    return context
-
-
 def test_memory_stays_bounded_over_twenty_upload_and_train_cycles(browser, own_server, tmp_path):
     from playwright.sync_api import expect
 
@@ -106,17 +87,16 @@ def test_memory_stays_bounded_over_twenty_upload_and_train_cycles(browser, own_s
         path = tmp_path / "visitor.csv"
         # One value differs per visitor: a new content hash, so no cache entry is reused.
         path.write_text(f"{header}\n{cycle}.123456{first_rest}\n{rest}")
-        context = guarded_context(browser)
-        page = context.new_page()
-        page.set_default_timeout(WAIT)
+        page = guarded_page(browser, WAIT)
         page.goto(f"{url}/train?train_epochs=5")
         page.locator(".st-key-train_upload input[type='file']").set_input_files(path)
         expect(page.locator(".st-key-train_target input")).to_have_value("label", timeout=WAIT)
         page.locator(".st-key-train_start button").click()
         expect(page.locator(".st-key-train_download_model button")).to_be_visible(timeout=WAIT)
         expect(page.get_by_test_id("stException")).to_have_count(0)
-        context.close()
-        assert not context.foreign, f"the app made requests to other hosts: {context.foreign}"
+        page.context.close()
+        assert not page.foreign_requests, (
+            f"the app made requests to other hosts: {page.foreign_requests}")
         wait_until_no_session(url)
         resident.append(resident_mb(proc.pid))
         seconds.append(time.monotonic() - started)

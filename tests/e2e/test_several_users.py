@@ -23,12 +23,11 @@ import math
 import time
 import warnings
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
 import pytest
-from appserver import start_app, stop_app
+from appserver import guarded_page, start_app, stop_app
 
 from cecore import data
 from cecore.training import DataOptions, TrainConfig, TrainingRun, model_json, prepare_data
@@ -43,7 +42,6 @@ SLIDER_BUDGET = 2.0  # seconds from a key press on the slider to the new J reado
 MIN_LOADED_MEASUREMENTS = 5  # slider moves timed while all four trainings run
 WAIT = 60_000  # ms: the longest wait for a page to show something
 TRAINING_DEADLINE = 240.0  # s: all four trainings must end within this
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 J_READOUT = "[data-testid='stMetricValue']"  # the first metric of the explorer is J
 # In each training page: the page itself reports, through the function noteTraining that
 # the test exposes to it, when its progress bar first appears and when its results (the
@@ -81,7 +79,7 @@ def own_app_url(browser, tmp_path_factory):
                                                  for i in range(200)))
     proc, url = start_app()
     try:
-        page = guarded_page(browser)
+        page = guarded_page(browser, WAIT)
         page.goto(f"{url}/loss_curves")
         page.locator(J_READOUT).first.wait_for(timeout=WAIT)
         page.goto(f"{url}/train?train_epochs=50")
@@ -143,27 +141,6 @@ def train_alone(content, hyperparameters):
         for _ in run.records():
             pass
     return json.loads(model_json(run)), features
-
-
-def guarded_page(browser):
-    """A page in a fresh context; requests to other hosts are blocked and recorded."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  accept_downloads=True)
-    foreign = []
-
-    def guard(route):
-        host = urlparse(route.request.url).hostname or ""
-        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            foreign.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    page.foreign_requests = foreign
-    return page
 
 
 def slider_response(page, key):
@@ -267,13 +244,13 @@ def test_four_trainings_and_an_explorer_at_once(browser, own_app_url, tmp_path):
     epochs = [epochs_for(content, seconds)
               for content, seconds in zip(contents, TRAIN_SECONDS_ALONE, strict=True)]
 
-    trainers = [guarded_page(browser) for _ in USERS]
+    trainers = [guarded_page(browser, WAIT) for _ in USERS]
     times = [{} for _ in trainers]  # per visitor: "started" and "done", in ms
     for page, noted in zip(trainers, times, strict=True):
         page.expose_function("noteTraining", lambda what, ms, noted=noted: noted.update(
             {what: ms}))
         page.add_init_script(TRAINING_TIMES)
-    explorer = guarded_page(browser)
+    explorer = guarded_page(browser, WAIT)
     pages = [*trainers, explorer]
     try:
         for page, n_epochs in zip(trainers, epochs, strict=True):
