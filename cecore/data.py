@@ -58,6 +58,7 @@ MAX_UPLOAD_MB = 100
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 SAMPLE_BYTES = 1024 * 1024  # how much of the file is used to detect the dialect
 SNIFF_RECORDS = 200  # records per candidate delimiter used to detect the dialect
+MAX_TITLE_LINES = 5  # most short lines above a table that are skipped as its title
 DELIMITERS = ("\t", ";", "|", ",")  # ties are broken in this order (see _delimiter_score)
 MISSING_MARKERS = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "<NA>")
 
@@ -172,8 +173,10 @@ class _Dialect(NamedTuple):
     header: list[str] | None  # the raw header fields; None when the file has no header row
     n_columns: int
     quoted: bool  # the sample holds quote characters, so values may span lines
-    skip_lines: int = 0  # lines before the table (Excel's "sep=;" line)
+    skip_lines: int = 0  # lines before the table (Excel's "sep=;" line, title lines)
     trailing: bool = False  # data rows end with a delimiter (an empty field after the last column)
+    separator_line: bool = False  # the file starts with Excel's "sep=;" line
+    title_lines: tuple[tuple[int, str], ...] = ()  # (line, text) of short lines above the table
 
 
 @_data_errors_only("reading the file")
@@ -202,6 +205,7 @@ def read_csv(source) -> pd.DataFrame:
     hint = _EXCEL_SEPARATOR.match(head)
     if hint:  # Excel's "sep=;" line names the delimiter; the table starts below it
         dialect = _sniff_dialect(head[hint.end() :], complete, hint[1], skip_lines=1)
+        dialect = dialect._replace(separator_line=True)
     else:
         dialect = _sniff_dialect(head, complete)
     frame, notes = _parse(data, dialect, complete)
@@ -443,6 +447,12 @@ def _sniff_dialect(
     else:  # one column: take the delimiter that splits the fewest records, "," if none does
         delimiter = min(candidates, key=lambda d: (_count_split(candidates[d]), d != ","))
     records = candidates[delimiter]
+    n_titles = _count_title_lines(records)
+    if n_titles:  # read the table below them as if the file started there
+        end = records[n_titles - 1][0]  # the line of the file where the title lines end
+        below = _sniff_dialect(_after_lines(text, end - skip_lines), complete, delimiter, end)
+        titles = tuple((line, delimiter.join(fields)) for line, fields in records[:n_titles])
+        return below._replace(title_lines=titles)
     decimal = _decimal_mark([f for _, fields in records[1:] for f in fields], delimiter)
     has_header = _has_header([fields for _, fields in records])
     header = records[0][1] if has_header else None
@@ -455,6 +465,46 @@ def _sniff_dialect(
     if complete and has_header and len(records) == 1:
         raise DataError("The file has only one line, read as the header row, and no data rows.")
     return _Dialect(delimiter, decimal, header, n_columns, '"' in text, skip_lines, trailing)
+
+
+def _count_title_lines(records: list) -> int:
+    """How many records at the top are a title or metadata above the table, like the
+    ``569,30,malignant,benign`` line that starts scikit-learn's own CSV files: each has at
+    least two fields fewer than the most common count, and at least 90% of the records below
+    them have that count (or one less or more). 0 when there are none or more than
+    MAX_TITLE_LINES. A first row just one field short stays a header (for the message that
+    names the row with a field too many).
+    """
+    counts = [len(fields) for _, fields in records]
+    width = Counter(counts).most_common(1)[0][0]
+    if len(records) > 2 and _is_sklearn_header(records[0][1], width):
+        return 1
+    n_titles = next((i for i, count in enumerate(counts) if count > width - 2), len(counts))
+    below = counts[n_titles:]
+    if not 0 < n_titles <= MAX_TITLE_LINES or len(below) < 2:
+        return 0
+    return n_titles if sum(abs(c - width) <= 1 for c in below) >= 0.9 * len(below) else 0
+
+
+def _is_sklearn_header(fields: list[str], width: int) -> bool:
+    """Whether a row is the first line of scikit-learn's own CSV files (``iris.csv``, ...):
+    the number of samples, the number of features (the table's width less the target
+    column) and two or more class names."""
+    numbers, names = fields[:2], fields[2:]
+    return (
+        len(names) >= 2
+        and all(_INTEGER_TEXT.fullmatch(v) for v in numbers)
+        and int(numbers[1]) == width - 1
+        and not any(_is_number(v) for v in names)
+    )
+
+
+def _after_lines(text: str, n_lines: int) -> str:
+    """``text`` without its first ``n_lines`` lines (counted as the csv module counts them)."""
+    stream = io.StringIO(text, newline="")
+    for _ in range(n_lines):
+        stream.readline()
+    return stream.read()
 
 
 def _sample_records(text: str, delimiter: str, complete: bool, skip_lines: int = 0) -> list | None:
@@ -865,14 +915,37 @@ def _reading_notes(encoding: str | None, dialect: _Dialect) -> list[str]:
     notes = []
     if encoding:
         notes.append(f"The file is not UTF-8; it was read as {encoding} text.")
-    if dialect.skip_lines:
-        shown = "tab" if dialect.delimiter == "\t" else f"'{dialect.delimiter}'"
+    shown = "tab" if dialect.delimiter == "\t" else f"'{dialect.delimiter}'"
+    if dialect.separator_line:
         notes.append(
             f"The first line only tells spreadsheets the delimiter ({shown}); it was skipped."
         )
+    if dialect.title_lines:
+        notes.append(_title_note(dialect))
     if dialect.decimal == ",":
         notes.append("Numbers are written with a decimal comma (1,5); they were read as numbers.")
     return notes
+
+
+def _title_note(dialect: _Dialect) -> str:
+    """The note for short lines skipped above the table."""
+    (start, first), (end, _) = dialect.title_lines[0], dialect.title_lines[-1]
+    n = len(dialect.title_lines)
+    fields = first.split(dialect.delimiter)
+    if n == 1 and _is_sklearn_header(fields, dialect.n_columns):
+        return (
+            f"Line {start} is scikit-learn's dataset header ({fields[0].strip()} samples, "
+            f"{fields[1].strip()} features, classes {', '.join(f.strip() for f in fields[2:])} "
+            f"coded {', '.join(map(str, range(len(fields) - 2)))} in the last column); "
+            "it was skipped."
+        )
+    first = first if len(first) <= 60 else first[:57] + "..."
+    where = f"Line {start} ({first!r})" if n == 1 else f"Lines {start} to {end}"
+    verb = "has" if n == 1 else "have"
+    return (
+        f"{where} {verb} fewer fields than the {dialect.n_columns} columns of the table below, "
+        f"so {'it was' if n == 1 else 'they were'} read as a title and skipped."
+    )
 
 
 # --------------------------------------------------------------------------------------

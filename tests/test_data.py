@@ -5,10 +5,12 @@ import io
 import math
 import pickle
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -347,6 +349,40 @@ def test_read_csv_excel_separator_line():
     assert "Line 4 has 3 fields" in str(error)
     big = ("sep=;\na;b\n" + "1;2\n" * 300_000 + "3;4;5\n").encode()
     assert "Line 300003 has 3 fields" in str(raises_data_error(read_csv, big))
+
+
+def test_read_csv_skips_title_lines_above_the_table():
+    # short lines above a table (a title, a source line) are skipped, with a note
+    df = read_csv(b"Survey 2024\n\nSource: x;y\na,b,label\n1,2,x\n3,4,y\n5,6,x\n")
+    assert df.to_dict("list") == {"a": [1, 3, 5], "b": [2, 4, 6], "label": ["x", "y", "x"]}
+    assert df.attrs["notes"] == [
+        "Lines 1 to 3 have fewer fields than the 3 columns of the table below, so they were "
+        "read as a title and skipped."
+    ]
+    # line numbers in later messages still count the skipped lines
+    error = raises_data_error(read_csv, b"Title\na,b,c\n1,2,3\n4,5,6\n7,8,9,10\n")
+    assert "Line 5 has 4 fields but the header has 3" in str(error)
+    # a header one field short is not a title: its rows have a field too many
+    error = raises_data_error(read_csv, b"a,b\n1,2,3\n4,5,6\n")
+    assert "Line 2 has 3 fields but the header has 2" in str(error)
+
+
+@pytest.mark.parametrize("name", ["iris.csv", "breast_cancer.csv", "wine_data.csv"])
+def test_read_csv_skips_the_header_of_sklearn_dataset_files(name):
+    # scikit-learn's own files start "n_samples,n_features,class names...": iris's line has
+    # as many fields as its table, breast cancer's and wine's fewer
+    path = Path(sklearn.__file__).parent / "datasets" / "data" / name
+    first = path.read_text().splitlines()[0].split(",")
+    df = read_csv(path)
+    expected = np.loadtxt(path, delimiter=",", skiprows=1)
+    assert df.shape == expected.shape == (int(first[0]), int(first[1]) + 1)
+    np.testing.assert_array_equal(df.to_numpy(dtype=float), expected)
+    assert df.attrs["notes"][0] == (
+        f"Line 1 is scikit-learn's dataset header ({first[0]} samples, {first[1]} features, "
+        f"classes {', '.join(first[2:])} coded {', '.join(map(str, range(len(first) - 2)))} "
+        "in the last column); it was skipped."
+    )
+    assert suggest_target(df) == df.columns[-1]
 
 
 def test_read_csv_lines_ending_with_a_delimiter():
