@@ -549,3 +549,28 @@ class Throttle:
         self.seconds += cost
         self.next_due = started + cost + max(self.interval, cost / self.share)
 
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as people read it: ``0.4 ms``, ``38 ms``, ``1.25 s``, ``2 min 05 s``."""
+    if seconds < 0.0095:
+        return f"{seconds * 1e3:.1f} ms"
+    if seconds < 0.9995:
+        return f"{seconds * 1e3:.0f} ms"
+    if seconds < 59.995:
+        return f"{seconds:.2f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def live_cost_caption(n_epochs: int, training_seconds: float, cost: dict) -> str:
+    """What a run cost, split between training and the live chart: ``cost`` holds the
+    wall-clock ``seconds`` of the live loop, the ``drawing`` seconds and the ``redraws``."""
+    share = cost["drawing"] / cost["seconds"] if cost["seconds"] > 0 else 0.0
+    redraws = cost["redraws"]
+    return (
+        f"{n_epochs:,} epoch{'s' if n_epochs != 1 else ''} in "
+        f"{format_duration(training_seconds)} of training; the live chart took "
+        f"{format_duration(cost['drawing'])} ({share:.0%} of the time) for {redraws} "
+        f"redraw{'s' if redraws != 1 else ''}."
+    )

@@ -21,6 +21,7 @@ from cecore.training import (
     TrainingRun,
     decision_grid,
     history_csv,
+    live_cost_caption,
     markdown_text,
     model_json,
     predictions_csv,
@@ -428,10 +429,7 @@ def show_run(run, signature, log_y):
     STATUS_BOX[run.status](run.message)
     cost = state.get(LIVE_COST)
     if run.history and cost and cost["seconds"] > 0:
-        st.caption(f"{len(run.history):,} epochs in {run.compute_seconds:.2f} s of training; "
-                   f"the live chart took {cost['drawing']:.2f} s "
-                   f"({cost['drawing'] / cost['seconds']:.0%} of the time) for "
-                   f"{cost['redraws']} redraw{'s' if cost['redraws'] != 1 else ''}.")
+        st.caption(live_cost_caption(len(run.history), run.compute_seconds, cost))
     if run.usable:
         show_results(run)
 

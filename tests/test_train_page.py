@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cecore import data
-from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data
+from cecore.training import DataOptions, TrainConfig, TrainingRun, live_cost_caption, prepare_data
 
 pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
               pytest.mark.filterwarnings("ignore::cecore.models.DivergenceWarning")]
@@ -116,6 +116,9 @@ def test_upload_choose_train_and_compare_with_sklearn():
     assert "signup_year" in run.prepared.feature_names
     assert len(at.get("download_button")) == 3
     assert not at.warning  # the results are for the current settings
+    assert [c.value for c in at.caption if " of training; the live chart took " in c.value] == [
+        live_cost_caption(len(run.history), run.compute_seconds,
+                          at.session_state["train_live_cost"])]
 
 
 def test_the_loss_chart_shows_every_epoch():

@@ -19,7 +19,9 @@ from cecore.training import (
     TrainConfig,
     TrainingRun,
     decision_grid,
+    format_duration,
     history_csv,
+    live_cost_caption,
     markdown_text,
     model_json,
     predictions_csv,
@@ -340,3 +342,23 @@ def test_other_training_charts_draw(messy_run):
     moons = trained(data.load_sample("moons"), "target")
     fig = charts.decision_map(decision_grid(moons, resolution=20))
     assert [t.type for t in fig.data[:2]] == ["contour", "contour"]
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [
+    (0.0, "0.0 ms"), (0.00042, "0.4 ms"), (0.0094, "9.4 ms"), (0.0096, "10 ms"),
+    (0.0384, "38 ms"), (0.9994, "999 ms"), (0.9996, "1.00 s"), (1.254, "1.25 s"),
+    (59.99, "59.99 s"), (59.996, "1 min 00 s"), (125.4, "2 min 05 s"),
+])
+def test_format_duration(seconds, shown):
+    assert format_duration(seconds) == shown
+
+
+def test_live_cost_caption_names_training_and_drawing_time():
+    cost = {"seconds": 0.5, "drawing": 0.05, "redraws": 3}
+    assert live_cost_caption(39, 0.0042, cost) == (
+        "39 epochs in 4.2 ms of training; the live chart took 50 ms (10% of the time) "
+        "for 3 redraws.")
+    one = {"seconds": 2.0, "drawing": 0.0, "redraws": 1}
+    assert live_cost_caption(1, 1.5, one) == (
+        "1 epoch in 1.50 s of training; the live chart took 0.0 ms (0% of the time) "
+        "for 1 redraw.")
