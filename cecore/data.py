@@ -86,6 +86,9 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NUMBER = re.compile(
     r"\s*[+-]?(?:(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:e[+-]?\d+)?|inf(?:inity)?)\s*", re.IGNORECASE
 )
+# numbers with digit grouping: 1,234 or 12,345,678.9 (grouped by ","), 1.234,5 (grouped by ".")
+_GROUPED_BY_COMMA = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?\s*")
+_GROUPED_BY_POINT = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?\s*")
 _EXCEL_SEPARATOR = re.compile(r"sep=([,;\t|])\r?\n")  # a first line like "sep=;"
 _INTEGER_TEXT = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)  # exact even beyond 2**53
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
@@ -1177,18 +1180,33 @@ def _numeric_view(series: pd.Series) -> pd.Series | None:
     if not _is_text(series):
         return None
     present = series.dropna()
-    if not present.head(50).astype(str).str.fullmatch(_NUMBER).all():
+    head = present.head(50).astype(str)
+    if not (head.str.fullmatch(_NUMBER) | head.str.fullmatch(_GROUPED_BY_COMMA)
+            | head.str.fullmatch(_GROUPED_BY_POINT)).all():
         return None
     numbers = _parse_numbers(series)
     return numbers if numbers.notna().sum() == len(present) else None
 
 
 def _parse_numbers(series: pd.Series) -> pd.Series:
-    """The column as float64; text is parsed with ``,`` or ``.`` as the decimal mark and
-    anything that is not a number becomes NaN."""
+    """The column as float64; anything that is not a number becomes NaN.
+
+    Text is read with the decimal mark and digit grouping the whole column agrees on: when
+    every value with a ``,`` is grouped like ``1,234`` or ``12,345.6`` (as spreadsheets
+    quote them in comma-separated files), ``,`` groups thousands; when every value with a
+    ``,`` is grouped like ``1.234,5`` or written like ``0,5``, ``,`` is the decimal mark.
+    """
     if _has_number_dtype(series):
         return pd.Series(series.to_numpy(dtype=np.float64, na_value=np.nan), index=series.index)
-    text = series.astype(str).str.strip().str.replace(",", ".", regex=False)
+    text = series.astype(str).str.strip()
+    with_comma = text[text.str.contains(",", regex=False)]
+    if len(with_comma):
+        if with_comma.str.fullmatch(_GROUPED_BY_COMMA).all():
+            text = text.str.replace(",", "", regex=False)
+        else:  # a decimal comma: a "." in it groups thousands (1.234,5), else it is a point
+            grouped = text.str.fullmatch(_GROUPED_BY_POINT).astype(bool)
+            text = text.mask(grouped, text.str.replace(".", "", regex=False))
+            text = text.str.replace(",", ".", regex=False)
     return pd.to_numeric(text, errors="coerce").astype(np.float64)
 
 

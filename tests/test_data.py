@@ -726,6 +726,21 @@ def test_prepare_decimal_comma_text_becomes_numbers():
     np.testing.assert_allclose(prepared.X[:, 0], expected.to_numpy())
 
 
+def test_prepare_reads_quoted_numbers_with_digit_grouping_whole():
+    # spreadsheets quote "1,234" in comma-separated files: thousands, not 1.234
+    csv = b'revenue,rate,label\n"1,234",0.5,x\n"12,500.75",1.5,y\n999,2.5,x\n' \
+          b'"1,000,000",3.5,y\n"2,001",1,x\n'
+    df = read_csv(csv)
+    assert describe_columns(df).set_index("name").loc["revenue", "kind"] == "numeric"
+    prepared = prepare(df, "label", ["revenue"], scale=False)
+    assert sorted(prepared.X[:, 0]) == [999.0, 1234.0, 2001.0, 12500.75, 1_000_000.0]
+    # a column whose commas are not all thousands groups has a decimal comma; there a "."
+    # groups thousands when it is followed by three digits
+    table = pd.DataFrame({"v": ["0,5", "1,234", "1.234,5", "2.5", "7"], "y": list("ababa")})
+    prepared = prepare(table, "y", ["v"], scale=False)
+    assert sorted(prepared.X[:, 0]) == [0.5, 1.234, 2.5, 7.0, 1234.5]
+
+
 def test_prepare_fits_preprocessing_on_training_rows_only():
     table = messy_table()
     prepared = prepare(table, "label", ["height", "age"])
