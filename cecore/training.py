@@ -31,6 +31,7 @@ from cecore.models import LogisticRegressionGD, SoftmaxRegressionGD
 __all__ = [
     "DataOptions",
     "DecisionGrid",
+    "LiveCharts",
     "Results",
     "Throttle",
     "TrainConfig",
@@ -38,7 +39,9 @@ __all__ = [
     "build_estimator",
     "decision_grid",
     "describe_preprocessing",
+    "format_duration",
     "history_csv",
+    "live_cost_caption",
     "markdown_text",
     "model_json",
     "predictions_csv",
@@ -520,18 +523,47 @@ def markdown_text(value):
 
 
 # --------------------------------------------------------------------------- live drawing
-class Throttle:
-    """When to redraw a live chart: at most every ``interval`` seconds, and so that drawing
-    takes at most a ``share`` of the wall-clock time.
+class LiveCharts:
+    """How many live charts are being drawn at once in this process (by every session).
 
-    After a redraw that took ``c`` seconds, the next is due ``max(interval, c / share)``
-    later: redraws cost at most ``share / (1 + share)`` of the time however slow they are.
+    Each :class:`Throttle` that shares one ``LiveCharts`` stretches its interval by that
+    number, so the charts of all visitors together redraw about ``1 / interval`` times a
+    second: four trainings at once redraw each chart every second rather than four times
+    a second, which leaves the server (and, on a shared machine, the browsers) free to
+    answer the other visitors.
     """
 
-    def __init__(self, interval=0.25, share=0.1, clock=time.perf_counter):
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.active = 0
+
+    @contextmanager
+    def drawing(self):
+        """Count one more live chart while the ``with`` block runs."""
+        with self._lock:
+            self.active += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.active -= 1
+
+
+class Throttle:
+    """When to redraw a live chart: at most every ``interval`` seconds (times the number of
+    charts drawing at once in ``shared``, if given), and so that drawing takes at most a
+    ``share`` of the wall-clock time.
+
+    After a redraw that took ``c`` seconds, the next is due ``max(interval * n, c / share)``
+    later, ``n`` the live charts at that moment: redraws cost at most ``share / (1 + share)``
+    of the time however slow they are.
+    """
+
+    def __init__(self, interval=0.25, share=0.1, clock=time.perf_counter, shared=None):
         self.interval = interval
         self.share = share
         self.clock = clock
+        self.shared = shared
         self.next_due = clock()
         self.redraws = 0
         self.seconds = 0.0
@@ -547,8 +579,8 @@ class Throttle:
         cost = self.clock() - started
         self.redraws += 1
         self.seconds += cost
-        self.next_due = started + cost + max(self.interval, cost / self.share)
-
+        charts_at_once = max(1, self.shared.active) if self.shared is not None else 1
+        self.next_due = started + cost + max(self.interval * charts_at_once, cost / self.share)
 
 
 def format_duration(seconds: float) -> str:

@@ -16,6 +16,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from cecore import charts, data
 from cecore.training import (
     DataOptions,
+    LiveCharts,
     Throttle,
     TrainConfig,
     TrainingRun,
@@ -315,24 +316,33 @@ def progress_text(run):
             f"{last['loss']:.5f}{test}")
 
 
+@st.cache_resource
+def live_charts():
+    """The live charts being drawn now, by every visitor of this server (one object)."""
+    return LiveCharts()
+
+
 def train_live(run, log_y):
-    """Advance the run to its end, redrawing a few times a second; then rerun the page.
+    """Advance the run to its end, redrawing a few times a second (less often while other
+    visitors train too, see LiveCharts); then rerun the page.
 
     A click on Stop (or any widget) interrupts this at its next ``st`` call; the run stays in
     the session, so the next script run resumes it, or shows it stopped. Streamlit's own
     Stop (in the toolbar) ends the run too.
     """
     chart, progress = st.empty(), st.empty()
-    throttle = Throttle()
+    shared = live_charts()
+    throttle = Throttle(shared=shared)
     started = time.perf_counter()
     try:
-        for record in run.records():
-            if throttle.due():
-                with throttle.redraw():
-                    with chart.container():
-                        show_chart(loss_chart(run, log_y, live=True))
-                    progress.progress(record["epoch"] / run.config.epochs,
-                                      text=progress_text(run))
+        with shared.drawing():
+            for record in run.records():
+                if throttle.due():
+                    with throttle.redraw():
+                        with chart.container():
+                            show_chart(loss_chart(run, log_y, live=True))
+                        progress.progress(record["epoch"] / run.config.epochs,
+                                          text=progress_text(run))
     except StopException:
         # Streamlit's own Stop (toolbar) or the end of the session: end the run. With
         # runner.fastReruns (off in config.toml) every rerun would arrive this way too.

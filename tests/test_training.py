@@ -15,6 +15,7 @@ from cecore.losses import softmax
 from cecore.models import DivergenceWarning
 from cecore.training import (
     DataOptions,
+    LiveCharts,
     Throttle,
     TrainConfig,
     TrainingRun,
@@ -280,6 +281,28 @@ def test_throttle_waits_the_interval_and_caps_the_share_of_slow_redraws():
     now[0] += 0.11
     assert throttle.due()
     assert throttle.redraws == 2 and throttle.seconds == pytest.approx(0.11)
+
+
+def test_throttle_stretches_its_interval_by_the_live_charts_drawing_at_once():
+    now = [0.0]
+    shared = LiveCharts()
+    throttle = Throttle(interval=0.25, share=0.1, clock=lambda: now[0], shared=shared)
+    with shared.drawing(), shared.drawing(), shared.drawing():
+        assert shared.active == 3
+        with throttle.redraw():
+            now[0] += 0.01
+        now[0] = 0.75
+        assert not throttle.due()  # three charts at once: every 3 x 0.25 s after its start
+        now[0] = 0.76
+        assert throttle.due()
+    assert shared.active == 0
+    with throttle.redraw():
+        now[0] += 0.01
+    now[0] += 0.25
+    assert throttle.due()  # alone again: every 0.25 s
+    with pytest.raises(RuntimeError), shared.drawing():
+        raise RuntimeError("an interrupted run")
+    assert shared.active == 0
 
 
 def test_markdown_text_shows_user_text_literally():

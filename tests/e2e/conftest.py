@@ -12,10 +12,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from appserver import guarded_page, start_app, stop_app
+from appserver import CHROMIUM, CHROMIUM_ARGS, guarded_page, start_app, stop_app
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "artifacts" / "screenshots"))
 
 
@@ -41,11 +40,7 @@ def browser():
     except ImportError:
         _missing("playwright is not installed (pip install -r requirements-dev.txt)")
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

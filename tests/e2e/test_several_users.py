@@ -1,7 +1,8 @@
 """Five people use one server at once: four train on their own files, a fifth explores.
 
-One browser, five contexts (five independent visitors), driven by one thread: every action
-is quick, so the pages are interleaved: upload in all four, press Train in all four, then
+Five browser contexts (five independent visitors), driven by one thread: the explorer's in
+the session's browser, the four trainers' in a second Chromium at a lower CPU priority (their
+own machines would draw their pages). Every action is quick, so the pages are interleaved: upload in all four, press Train in all four, then
 time the explorer again and again until the four pages report their results. Checked:
 
 - every training ends with exactly the model that the same run gives alone, in-process
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from appserver import guarded_page, start_app, stop_app
+from appserver import guarded_page, low_priority_browser, start_app, stop_app
 
 from cecore import data
 from cecore.training import DataOptions, TrainConfig, TrainingRun, model_json, prepare_data
@@ -244,7 +245,11 @@ def test_four_trainings_and_an_explorer_at_once(browser, own_app_url, tmp_path):
     epochs = [epochs_for(content, seconds)
               for content, seconds in zip(contents, TRAIN_SECONDS_ALONE, strict=True)]
 
-    trainers = [guarded_page(browser, WAIT) for _ in USERS]
+    # The trainers' pages are drawn by a second Chromium at a lower CPU priority: their
+    # visitors' browsers would run on their own machines, not on the server's two cores.
+    # They still draw every update; the explorer's browser and the server come first.
+    others = low_priority_browser(browser, tmp_path)
+    trainers = [guarded_page(others, WAIT) for _ in USERS]
     times = [{} for _ in trainers]  # per visitor: "started" and "done", in ms
     for page, noted in zip(trainers, times, strict=True):
         page.expose_function("noteTraining", lambda what, ms, noted=noted: noted.update(
@@ -327,5 +332,6 @@ def test_four_trainings_and_an_explorer_at_once(browser, own_app_url, tmp_path):
     finally:
         for page in pages:
             page.context.close()
+        others.close()
     foreign = [url for page in pages for url in page.foreign_requests]
     assert not foreign, f"the app made requests to other hosts: {foreign}"
