@@ -1081,7 +1081,10 @@ def _exclusion_reason(series: pd.Series, profile: _Profile) -> str | None:
 def _profile(series: pd.Series, name: str) -> _Profile:
     """Classify a column (see describe_columns) and count its missing and distinct values."""
     if _has_number_dtype(series):
-        return _number_profile(series.to_numpy(dtype=np.float64, na_value=np.nan), name)
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        # integers are counted as they are: 2**60 and 2**60 + 1 are one float64
+        exact = int(series.nunique()) if pd.api.types.is_integer_dtype(series) else None
+        return _number_profile(values, name, exact)
     present = series.dropna()
     missing = len(series) - len(present)
     if present.empty:
@@ -1090,13 +1093,16 @@ def _profile(series: pd.Series, name: str) -> _Profile:
     return _Profile(_kind(series, present, distinct, name), missing, distinct)
 
 
-def _number_profile(values: np.ndarray, name: str) -> _Profile:
-    """The profile of a column of float64 numbers (the fast path for numeric dtypes)."""
+def _number_profile(values: np.ndarray, name: str, distinct: int | None = None) -> _Profile:
+    """The profile of a column of float64 numbers (the fast path for numeric dtypes);
+    ``distinct`` is the exact count of different values when the floats may round some
+    together (whole numbers beyond 2**53)."""
     present = values[~np.isnan(values)]
     missing = len(values) - len(present)
     if not len(present):
         return _Profile("empty", missing, 0)
-    distinct = len(np.unique(present))
+    if distinct is None:
+        distinct = len(np.unique(present))
     if distinct == 1:
         return _Profile("constant", missing, 1)
     is_id = distinct == len(present) and _is_numeric_id(present, name)
@@ -1140,7 +1146,7 @@ def _kind(series: pd.Series, present: pd.Series, distinct: int, name: str) -> st
         return "datetime"
     numbers = _numeric_view(series)
     if numbers is not None:
-        return _number_profile(numbers.to_numpy(), name).kind
+        return _number_profile(numbers.to_numpy(), name, distinct).kind
     if distinct == len(present) and (
         _ID_NAME.search(name)
         or (len(present) >= 20 and not present.astype(str).str.contains(r"\s").any())

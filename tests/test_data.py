@@ -979,7 +979,12 @@ def test_prepare_integer_labels_beyond_2_to_the_53_stay_apart(kind):
         "uint64": np.array([2**64 - 1, 2**64 - 2] * (n // 2), dtype=np.uint64),
         "text": pd.array(["123456789012345678901", " 123456789012345678902"] * (n // 2), dtype="str"),
     }[kind]
-    prepared = prepare(pd.DataFrame({"x": rng.normal(size=n), "y": labels}), "y")
+    frame = pd.DataFrame({"x": rng.normal(size=n), "y": labels})
+    # the column analysis counts them apart too: two classes, not a constant
+    described = describe_columns(frame).set_index("name").loc["y"]
+    assert (described["kind"], described["distinct"]) == ("numeric", 2)
+    assert suggest_target(frame) == "y"
+    prepared = prepare(frame, "y")
     expected = {
         "int64": ["9007199254740992", "9007199254740993"],
         "Int64 with a gap": ["9007199254740992", "9007199254740993"],
