@@ -78,8 +78,8 @@ def choose_data():
     upload = st.file_uploader(
         f"Upload a CSV file (csv, tsv or txt; up to {data.MAX_UPLOAD_MB} MB)",
         type=["csv", "tsv", "txt"], key="train_upload")
-    st.caption("The delimiter, a decimal comma, the encoding and the header row are detected. "
-               "The file stays in this session only.")
+    st.caption("The encoding, the delimiter, a decimal comma and the header row are detected; "
+               "title lines above the table are skipped. The file stays in this session only.")
     if upload is not None and upload.file_id != state.get(UPLOAD_SEEN):
         state[UPLOAD_SEEN] = upload.file_id
         content = upload.getvalue()

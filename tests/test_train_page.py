@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from streamlit.testing.v1 import AppTest
 
 from cecore import data
@@ -119,6 +120,24 @@ def test_upload_choose_train_and_compare_with_sklearn():
     assert [c.value for c in at.caption if " of training; the live chart took " in c.value] == [
         live_cost_caption(len(run.history), run.compute_seconds,
                           at.session_state["train_live_cost"])]
+
+
+def test_scikit_learn_own_csv_file_trains_with_its_first_line_explained():
+    # sklearn's breast_cancer.csv, as shipped: "569,30,malignant,benign", then 569 rows of
+    # 30 features and the class code
+    path = Path(sklearn.__file__).parent / "datasets" / "data" / "breast_cancer.csv"
+    at = open_page()
+    upload(at, path.read_bytes(), name="breast_cancer.csv")
+    assert not at.error
+    captions = [plain(c.value) for c in at.caption]
+    assert any(c.startswith("Line 1 is scikit-learn's dataset header (569 samples, 30 features,")
+               for c in captions), captions
+    assert at.selectbox(key="train_target").value == "column_31"
+    assert len(at.multiselect(key="train_features").value) == 30
+    train(at)
+    assert "Converged" in at.success[0].value
+    run = at.session_state["train_run"]
+    assert list(run.prepared.classes) == ["0", "1"] and run.prepared.X.shape == (569, 30)
 
 
 def test_the_loss_chart_shows_every_epoch():
