@@ -16,6 +16,7 @@ import math
 import re
 import threading
 import time
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -31,10 +32,10 @@ from cecore.models import LogisticRegressionGD, SoftmaxRegressionGD
 __all__ = [
     "DataOptions",
     "DecisionGrid",
-    "LiveCharts",
     "Results",
     "Throttle",
     "TrainConfig",
+    "TrainingTurns",
     "TrainingRun",
     "build_estimator",
     "decision_grid",
@@ -523,27 +524,68 @@ def markdown_text(value):
 
 
 # --------------------------------------------------------------------------- live drawing
-class LiveCharts:
-    """How many live charts are being drawn at once in this process (by every session).
+class TrainingTurns:
+    """Trainings in one server take turns: at most ``slots`` of them compute epochs at once,
+    each for about ``slice_seconds`` before it hands over, first come first served.
 
-    Each :class:`Throttle` that shares one ``LiveCharts`` stretches its interval by that
-    number, so the charts of all visitors together redraw about ``1 / interval`` times a
-    second: four trainings at once redraw each chart every second rather than four times
-    a second, which leaves the server (and, on a shared machine, the browsers) free to
-    answer the other visitors.
+    Python runs one thread's bytecode at a time (the GIL). Four trainings running side by
+    side would each get about a quarter of it anyway, and the threads that answer the other
+    visitors (the server's event loop, an explorer page's rerun) would queue behind all four
+    of them at every switch. Taking turns, they queue behind one. Each run's epochs and
+    results are exactly those it computes alone.
+
+    ``active`` counts the trainings inside :meth:`take`, running or waiting: a
+    :class:`Throttle` given this object redraws its live chart that many times less often.
     """
 
-    def __init__(self):
-        self._lock = threading.Lock()
+    def __init__(self, slots=1, slice_seconds=0.05, clock=time.perf_counter):
+        self.slots = slots
+        self.slice_seconds = slice_seconds
+        self.clock = clock
+        self.running = 0
         self.active = 0
+        self._lock = threading.Lock()
+        self._waiting = deque()
 
-    @contextmanager
-    def drawing(self):
-        """Count one more live chart while the ``with`` block runs."""
+    def _acquire(self):
+        with self._lock:
+            if self.running < self.slots and not self._waiting:
+                self.running += 1
+                return
+            turn = threading.Event()
+            self._waiting.append(turn)
+        turn.wait()  # the slot is handed over with `running` unchanged
+
+    def _release(self):
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self.running -= 1
+
+    def take(self, records):
+        """Yield the items of ``records`` (a generator that computes as it advances), advancing
+        it only during this caller's turns. The caller works on each turn's items (draws them)
+        after the turn is handed over."""
+        records = iter(records)
+        finished = False
         with self._lock:
             self.active += 1
         try:
-            yield
+            while not finished:
+                self._acquire()
+                batch = []
+                try:
+                    deadline = self.clock() + self.slice_seconds
+                    for record in records:
+                        batch.append(record)
+                        if self.clock() >= deadline:
+                            break
+                    else:
+                        finished = True
+                finally:
+                    self._release()
+                yield from batch
         finally:
             with self._lock:
                 self.active -= 1
@@ -551,12 +593,13 @@ class LiveCharts:
 
 class Throttle:
     """When to redraw a live chart: at most every ``interval`` seconds (times the number of
-    charts drawing at once in ``shared``, if given), and so that drawing takes at most a
-    ``share`` of the wall-clock time.
+    trainings active in ``shared``, a :class:`TrainingTurns`, if given), and so that drawing
+    takes at most a ``share`` of the wall-clock time.
 
     After a redraw that took ``c`` seconds, the next is due ``max(interval * n, c / share)``
-    later, ``n`` the live charts at that moment: redraws cost at most ``share / (1 + share)``
-    of the time however slow they are.
+    later, ``n`` the active trainings at that moment: the live charts of all visitors together
+    redraw about ``1 / interval`` times a second, and redraws cost at most
+    ``share / (1 + share)`` of the time however slow they are.
     """
 
     def __init__(self, interval=0.25, share=0.1, clock=time.perf_counter, shared=None):
@@ -579,8 +622,8 @@ class Throttle:
         cost = self.clock() - started
         self.redraws += 1
         self.seconds += cost
-        charts_at_once = max(1, self.shared.active) if self.shared is not None else 1
-        self.next_due = started + cost + max(self.interval * charts_at_once, cost / self.share)
+        at_once = max(1, self.shared.active) if self.shared is not None else 1
+        self.next_due = started + cost + max(self.interval * at_once, cost / self.share)
 
 
 def format_duration(seconds: float) -> str:

@@ -7,6 +7,7 @@ with the last finished epoch, so a Stop click, which interrupts this script, kee
 """
 
 import hashlib
+import os
 import time
 
 import pandas as pd
@@ -16,10 +17,10 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from cecore import charts, data
 from cecore.training import (
     DataOptions,
-    LiveCharts,
     Throttle,
     TrainConfig,
     TrainingRun,
+    TrainingTurns,
     decision_grid,
     history_csv,
     live_cost_caption,
@@ -317,32 +318,32 @@ def progress_text(run):
 
 
 @st.cache_resource
-def live_charts():
-    """The live charts being drawn now, by every visitor of this server (one object)."""
-    return LiveCharts()
+def training_turns():
+    """The trainings of every visitor of this server take turns (one object per server),
+    leaving a core free for the pages when the machine has two or more."""
+    return TrainingTurns(slots=max(1, (os.cpu_count() or 1) - 1))
 
 
 def train_live(run, log_y):
-    """Advance the run to its end, redrawing a few times a second (less often while other
-    visitors train too, see LiveCharts); then rerun the page.
+    """Advance the run to its end, taking turns with other visitors' trainings and redrawing
+    a few times a second (less often while others train too); then rerun the page.
 
     A click on Stop (or any widget) interrupts this at its next ``st`` call; the run stays in
     the session, so the next script run resumes it, or shows it stopped. Streamlit's own
     Stop (in the toolbar) ends the run too.
     """
     chart, progress = st.empty(), st.empty()
-    shared = live_charts()
-    throttle = Throttle(shared=shared)
+    turns = training_turns()
+    throttle = Throttle(shared=turns)
     started = time.perf_counter()
     try:
-        with shared.drawing():
-            for record in run.records():
-                if throttle.due():
-                    with throttle.redraw():
-                        with chart.container():
-                            show_chart(loss_chart(run, log_y, live=True))
-                        progress.progress(record["epoch"] / run.config.epochs,
-                                          text=progress_text(run))
+        for record in turns.take(run.records()):
+            if throttle.due():
+                with throttle.redraw():
+                    with chart.container():
+                        show_chart(loss_chart(run, log_y, live=True))
+                    progress.progress(record["epoch"] / run.config.epochs,
+                                      text=progress_text(run))
     except StopException:
         # Streamlit's own Stop (toolbar) or the end of the session: end the run. With
         # runner.fastReruns (off in config.toml) every rerun would arrive this way too.

@@ -2,6 +2,8 @@
 
 import io
 import json
+import threading
+import time
 import warnings
 
 import numpy as np
@@ -15,10 +17,10 @@ from cecore.losses import softmax
 from cecore.models import DivergenceWarning
 from cecore.training import (
     DataOptions,
-    LiveCharts,
     Throttle,
     TrainConfig,
     TrainingRun,
+    TrainingTurns,
     decision_grid,
     format_duration,
     history_csv,
@@ -283,26 +285,82 @@ def test_throttle_waits_the_interval_and_caps_the_share_of_slow_redraws():
     assert throttle.redraws == 2 and throttle.seconds == pytest.approx(0.11)
 
 
-def test_throttle_stretches_its_interval_by_the_live_charts_drawing_at_once():
+def test_throttle_stretches_its_interval_by_the_trainings_active_at_once():
     now = [0.0]
-    shared = LiveCharts()
-    throttle = Throttle(interval=0.25, share=0.1, clock=lambda: now[0], shared=shared)
-    with shared.drawing(), shared.drawing(), shared.drawing():
-        assert shared.active == 3
-        with throttle.redraw():
-            now[0] += 0.01
-        now[0] = 0.75
-        assert not throttle.due()  # three charts at once: every 3 x 0.25 s after its start
-        now[0] = 0.76
-        assert throttle.due()
-    assert shared.active == 0
+    turns = TrainingTurns()
+    throttle = Throttle(interval=0.25, share=0.1, clock=lambda: now[0], shared=turns)
+    turns.active = 3  # three trainings inside turns.take
+    with throttle.redraw():
+        now[0] += 0.01
+    now[0] = 0.75
+    assert not throttle.due()  # three at once: every 3 x 0.25 s after the last start
+    now[0] = 0.76
+    assert throttle.due()
+    turns.active = 0
     with throttle.redraw():
         now[0] += 0.01
     now[0] += 0.25
     assert throttle.due()  # alone again: every 0.25 s
-    with pytest.raises(RuntimeError), shared.drawing():
-        raise RuntimeError("an interrupted run")
-    assert shared.active == 0
+
+
+def test_training_turns_alone_yields_every_record_in_order():
+    turns = TrainingTurns(slots=1, slice_seconds=0.0)  # a new turn after every record
+    assert list(turns.take(iter(range(5)))) == [0, 1, 2, 3, 4]
+    assert (turns.running, turns.active) == (0, 0)
+    assert list(turns.take(iter([]))) == []
+
+
+def test_training_turns_let_one_training_compute_at_a_time_first_come_first_served():
+    turns = TrainingTurns(slots=1, slice_seconds=0.002)
+    inside, most_inside, order, lock = [0], [0], [], threading.Lock()
+
+    def epochs(name, n):
+        for i in range(n):
+            with lock:
+                inside[0] += 1
+                most_inside[0] = max(most_inside[0], inside[0])
+            time.sleep(0.001)  # an epoch (sleeping releases the GIL, as numpy would)
+            with lock:
+                inside[0] -= 1
+                order.append(name)
+            yield (name, i)
+
+    results = {}
+
+    def train(name):
+        results[name] = list(turns.take(epochs(name, 30)))
+
+    threads = [threading.Thread(target=train, args=(name,)) for name in "abc"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert all(not thread.is_alive() for thread in threads)
+    assert most_inside[0] == 1  # never two epochs at once
+    for name in "abc":
+        assert results[name] == [(name, i) for i in range(30)]
+    switches = sum(a != b for a, b in zip(order, order[1:], strict=False))
+    assert switches >= 10  # they took turns, not one after the other
+    assert (turns.running, turns.active) == (0, 0)
+
+
+def test_training_turns_are_handed_over_when_a_training_fails_or_is_interrupted():
+    turns = TrainingTurns(slots=1, slice_seconds=10.0)
+
+    def failing():
+        yield 1
+        raise FloatingPointError("diverged")
+
+    with pytest.raises(FloatingPointError):
+        list(turns.take(failing()))
+    assert (turns.running, turns.active) == (0, 0)
+    # a consumer interrupted between records (a click reruns the page) closes the generator
+    taken = turns.take(iter(range(100)))
+    assert next(taken) == 0
+    assert turns.active == 1
+    taken.close()
+    assert (turns.running, turns.active) == (0, 0)
+    assert list(turns.take(iter(range(3)))) == [0, 1, 2]  # the slot is free again
 
 
 def test_markdown_text_shows_user_text_literally():
