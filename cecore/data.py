@@ -178,8 +178,10 @@ class _Dialect(NamedTuple):
     quoted: bool  # the sample holds quote characters, so values may span lines
     skip_lines: int = 0  # lines before the table (Excel's "sep=;" line, title lines)
     trailing: bool = False  # data rows end with a delimiter (an empty field after the last column)
+    skip_rows: int = 0  # those lines as pandas counts them: a quoted value over two lines is one
     separator_line: bool = False  # the file starts with Excel's "sep=;" line
-    title_lines: tuple[tuple[int, str], ...] = ()  # (line, text) of short lines above the table
+    title_lines: tuple[tuple[int, str], ...] = ()  # (first line, text) of lines above the table
+    sklearn_header: bool = False  # the title line is scikit-learn's "n_samples,n_features,..."
 
 
 @_data_errors_only("reading the file")
@@ -207,7 +209,7 @@ def read_csv(source) -> pd.DataFrame:
     complete = _size(data) <= SAMPLE_BYTES
     hint = _EXCEL_SEPARATOR.match(head)
     if hint:  # Excel's "sep=;" line names the delimiter; the table starts below it
-        dialect = _sniff_dialect(head[hint.end() :], complete, hint[1], skip_lines=1)
+        dialect = _sniff_dialect(head[hint.end() :], complete, hint[1], skip_lines=1, skip_rows=1)
         dialect = dialect._replace(separator_line=True)
     else:
         dialect = _sniff_dialect(head, complete)
@@ -416,12 +418,13 @@ def _reject_control_characters(text: str) -> None:
 
 
 def _sniff_dialect(
-    text: str, complete: bool, forced: str | None = None, skip_lines: int = 0
+    text: str, complete: bool, forced: str | None = None, skip_lines: int = 0, skip_rows: int = 0
 ) -> _Dialect:
     """Detect delimiter (unless ``forced``), decimal mark and header from the file's start.
 
     ``complete`` says whether ``text`` is the whole file; if not, its last record may be
-    cut off and is ignored. ``skip_lines`` lines of the file came before ``text`` (for the
+    cut off and is ignored. ``skip_lines`` lines (``skip_rows`` rows as pandas counts them)
+    of the file came before ``text`` (for the
     line numbers in messages). csv.Sniffer is not used: its preference order picks ``,``
     for files like ``1,5;2,5`` (``;``-separated with decimal commas).
     """
@@ -450,12 +453,14 @@ def _sniff_dialect(
     else:  # one column: take the delimiter that splits the fewest records, "," if none does
         delimiter = min(candidates, key=lambda d: (_count_split(candidates[d]), d != ","))
     records = candidates[delimiter]
-    n_titles = _count_title_lines(records)
+    n_titles, sklearn_header = _count_title_lines(records, complete)
     if n_titles:  # read the table below them as if the file started there
-        end = records[n_titles - 1][0]  # the line of the file where the title lines end
-        below = _sniff_dialect(_after_lines(text, end - skip_lines), complete, delimiter, end)
-        titles = tuple((line, delimiter.join(fields)) for line, fields in records[:n_titles])
-        return below._replace(title_lines=titles)
+        starts, lines, rows = _table_start(text, delimiter, n_titles)
+        below = _sniff_dialect(_after_lines(text, lines), complete, delimiter,
+                               skip_lines + lines, skip_rows + rows)
+        titles = tuple((skip_lines + start, delimiter.join(fields))
+                       for start, (_, fields) in zip(starts, records, strict=False))
+        return below._replace(title_lines=titles, sklearn_header=sklearn_header)
     decimal = _decimal_mark([f for _, fields in records[1:] for f in fields], delimiter)
     has_header = _has_header([fields for _, fields in records])
     header = records[0][1] if has_header else None
@@ -467,39 +472,79 @@ def _sniff_dialect(
     _reject_long_rows(body, n_columns, delimiter, has_header, trailing)
     if complete and has_header and len(records) == 1:
         raise DataError("The file has only one line, read as the header row, and no data rows.")
-    return _Dialect(delimiter, decimal, header, n_columns, '"' in text, skip_lines, trailing)
+    return _Dialect(delimiter, decimal, header, n_columns, '"' in text, skip_lines, trailing,
+                    skip_rows)
 
 
-def _count_title_lines(records: list) -> int:
-    """How many records at the top are a title or metadata above the table, like the
-    ``569,30,malignant,benign`` line that starts scikit-learn's own CSV files: each has at
-    least two fields fewer than the most common count, and at least 90% of the records below
-    them have that count (or one less or more). 0 when there are none or more than
-    MAX_TITLE_LINES. A first row just one field short stays a header (for the message that
-    names the row with a field too many).
+def _count_title_lines(records: list, complete: bool) -> tuple[int, bool]:
+    """How many records at the top are a title above the table, and whether that is the
+    first line of scikit-learn's own CSV files (see _is_sklearn_header).
+
+    A title record holds some text (not only numbers) in at most half as many fields as the
+    most common count, and at least 90% of the records below have that count (or one less or
+    more). (0, False) when there is none or more than MAX_TITLE_LINES: a header a field or
+    two short stays a header, for the message that names the row with fields too many, and
+    short rows of numbers are data with missing values.
     """
     counts = [len(fields) for _, fields in records]
     width = Counter(counts).most_common(1)[0][0]
-    if len(records) > 2 and _is_sklearn_header(records[0][1], width):
-        return 1
-    n_titles = next((i for i, count in enumerate(counts) if count > width - 2), len(counts))
+    if len(records) > 2 and _is_sklearn_header(records, width, complete):
+        return 1, True
+    n_titles = 0
+    for fields in (fields for _, fields in records[: MAX_TITLE_LINES + 1]):
+        if len(fields) > width // 2 or not any(_is_text_value(v) for v in fields):
+            break
+        n_titles += 1
     below = counts[n_titles:]
     if not 0 < n_titles <= MAX_TITLE_LINES or len(below) < 2:
-        return 0
-    return n_titles if sum(abs(c - width) <= 1 for c in below) >= 0.9 * len(below) else 0
+        return 0, False
+    consistent = sum(abs(c - width) <= 1 for c in below) >= 0.9 * len(below)
+    return (n_titles, False) if consistent else (0, False)
 
 
-def _is_sklearn_header(fields: list[str], width: int) -> bool:
-    """Whether a row is the first line of scikit-learn's own CSV files (``iris.csv``, ...):
-    the number of samples, the number of features (the table's width less the target
-    column) and two or more class names."""
+def _is_text_value(value: str) -> bool:
+    """Whether a field holds text: neither empty, a missing marker nor a number."""
+    value = value.strip()
+    return bool(value) and value not in MISSING_MARKERS and not _is_number(value)
+
+
+def _is_sklearn_header(records: list, width: int, complete: bool) -> bool:
+    """Whether the first record is the first line of scikit-learn's own CSV files
+    (``iris.csv``, ...): the number of samples, the number of features (the table's width
+    less the target column) and the names of two or more classes, over rows that end in a
+    class code 0, 1, ...; the number of samples is checked when the sample holds the whole
+    file."""
+    fields, below = records[0][1], records[1:]
     numbers, names = fields[:2], fields[2:]
-    return (
+    if not (
         len(names) >= 2
         and all(_INTEGER_TEXT.fullmatch(v) for v in numbers)
         and int(numbers[1]) == width - 1
-        and not any(_is_number(v) for v in names)
-    )
+        and all(_is_text_value(v) for v in names)
+    ):
+        return False
+    codes = {str(i) for i in range(len(names))}
+    if not all(row[-1].strip() in codes for _, row in below):
+        return False
+    whole_file = complete and len(records) < SNIFF_RECORDS
+    return int(numbers[0]) == len(below) if whole_file else int(numbers[0]) >= len(below)
+
+
+def _table_start(text: str, delimiter: str, n_titles: int) -> tuple[list[int], int, int]:
+    """Where the table starts below the first ``n_titles`` records of ``text``: the first
+    line of each of those records, and the lines and the rows before the table's first
+    record (pandas counts a blank line as a row, and a quoted value over several lines as
+    one row; pyarrow and the csv module count lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    starts, lines, rows = [], 0, 0
+    for fields in reader:
+        if fields:
+            if len(starts) == n_titles:
+                break
+            starts.append(lines + 1)
+        rows += 1
+        lines = reader.line_num
+    return starts, lines, rows
 
 
 def _after_lines(text: str, n_lines: int) -> str:
@@ -799,7 +844,7 @@ def _read_with_c_engine(
             sep=dialect.delimiter,
             decimal=dialect.decimal,
             header=0 if dialect.header is not None else None,
-            skiprows=dialect.skip_lines,
+            skiprows=dialect.skip_rows,
             names=names,
             index_col=False,
             usecols=text_columns,
@@ -935,7 +980,7 @@ def _title_note(dialect: _Dialect) -> str:
     (start, first), (end, _) = dialect.title_lines[0], dialect.title_lines[-1]
     n = len(dialect.title_lines)
     fields = first.split(dialect.delimiter)
-    if n == 1 and _is_sklearn_header(fields, dialect.n_columns):
+    if dialect.sklearn_header:
         return (
             f"Line {start} is scikit-learn's dataset header ({fields[0].strip()} samples, "
             f"{fields[1].strip()} features, classes {', '.join(f.strip() for f in fields[2:])} "

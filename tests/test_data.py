@@ -362,9 +362,40 @@ def test_read_csv_skips_title_lines_above_the_table():
     # line numbers in later messages still count the skipped lines
     error = raises_data_error(read_csv, b"Title\na,b,c\n1,2,3\n4,5,6\n7,8,9,10\n")
     assert "Line 5 has 4 fields but the header has 3" in str(error)
-    # a header one field short is not a title: its rows have a field too many
+    # a header one or two fields short is not a title: its rows have fields too many
     error = raises_data_error(read_csv, b"a,b\n1,2,3\n4,5,6\n")
     assert "Line 2 has 3 fields but the header has 2" in str(error)
+    error = raises_data_error(
+        read_csv, b"name,age,city\nDoe, John,30,Paris, France\nRoe, Jane,31,Lyon, France\n")
+    assert "Line 2 has 5 fields but the header has 3" in str(error)
+    # a title, a blank line, then the header: the header names the columns (both parsers)
+    for extra in (b"", b"7,8\n"):  # a short row makes pandas' C engine read the file
+        df = read_csv(b"Sales report\nGenerated 2024-01-01\n\nregion,q1,label\n"
+                      b"n,1,x\ns,3,y\ne,5,x\n" + extra)
+        assert list(df.columns) == ["region", "q1", "label"]
+        assert df["region"].tolist()[:3] == ["n", "s", "e"] and df["q1"].tolist()[:3] == [1, 3, 5]
+        assert df.attrs["notes"][0].startswith("Lines 1 to 2 have fewer fields than the 3 ")
+    # a quoted title over two lines is one title; no data row is lost in either parser
+    for extra in (b"", b"7,8\n"):
+        df = read_csv(b'"Title\nsecond line"\na,b,c\n1,2,3\n4,5,6\n' + extra)
+        assert df[["a", "b", "c"]].iloc[:2].to_numpy().tolist() == [[1, 2, 3], [4, 5, 6]]
+        assert df.attrs["notes"][0].startswith("Line 1 ('Title\\nsecond line')")
+    # a title above two columns
+    df = read_csv(b"My title\na,b\n1,2\n3,4\n5,6\n")
+    assert df.to_dict("list") == {"a": [1, 3, 5], "b": [2, 4, 6]}
+
+
+def test_read_csv_keeps_short_first_rows_of_numbers_as_data():
+    # rows of numbers with values missing at the end are data, not a title
+    rows = b"".join(b"%d,%d,%d,%d\n" % (i, 2 * i, 3 * i, i % 2) for i in range(3, 30))
+    df = read_csv(b"1,2\n2,4\n" + rows)
+    assert df.shape == (29, 4) and df.iloc[:2, :2].to_numpy().tolist() == [[1, 2], [2, 4]]
+    assert df.iloc[:2, 2:].isna().all().all()
+    # nor is a headerless row that happens to start "count, width - 1, words"
+    df = read_csv(b"7,3,red,big\n8,1,blue,small\n9,2,green,big\n10,3,red,small\n")
+    assert df.shape == (4, 4) and df.iloc[0].tolist() == [7, 3, "red", "big"]
+    df = read_csv(b"12,3,,\n1,2,3,4\n5,6,7,8\n9,10,11,12\n")
+    assert df.shape == (4, 4) and df.iloc[0, :2].tolist() == [12, 3]
 
 
 @pytest.mark.parametrize("name", ["iris.csv", "breast_cancer.csv", "wine_data.csv"])
