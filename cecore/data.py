@@ -1135,7 +1135,10 @@ def _profile(series: pd.Series, name: str) -> _Profile:
     if present.empty:
         return _Profile("empty", missing, 0)
     distinct = _count_distinct(present)
-    return _Profile(_kind(series, present, distinct, name), missing, distinct)
+    kind = _kind(series, present, distinct, name)
+    if isinstance(kind, _Profile):  # numbers written as text: profiled as the numbers
+        return kind._replace(missing=missing)
+    return _Profile(kind, missing, distinct)
 
 
 def _number_profile(values: np.ndarray, name: str, distinct: int | None = None) -> _Profile:
@@ -1177,8 +1180,9 @@ def _count_distinct(present: pd.Series) -> int:
         return int(present.astype(str).nunique())
 
 
-def _kind(series: pd.Series, present: pd.Series, distinct: int, name: str) -> str:
-    """The kind of a column that has at least one value and no number dtype."""
+def _kind(series: pd.Series, present: pd.Series, distinct: int, name: str) -> str | _Profile:
+    """The kind of a column that has at least one value and no number dtype; for numbers
+    written as text, the profile of those numbers ("1,5" and "1,50" are one value)."""
     if distinct == 1:
         return "constant"
     if pd.api.types.is_bool_dtype(series) or (
@@ -1191,7 +1195,8 @@ def _kind(series: pd.Series, present: pd.Series, distinct: int, name: str) -> st
         return "datetime"
     numbers = _numeric_view(series)
     if numbers is not None:
-        return _number_profile(numbers.to_numpy(), name, distinct).kind
+        values = numbers.to_numpy()
+        return _number_profile(values, name, _exact_integer_count(present, values))
     if distinct == len(present) and (
         _ID_NAME.search(name)
         or (len(present) >= 20 and not present.astype(str).str.contains(r"\s").any())
@@ -1200,6 +1205,18 @@ def _kind(series: pd.Series, present: pd.Series, distinct: int, name: str) -> st
     if distinct > FREE_TEXT_MIN_DISTINCT and distinct > 0.5 * len(present):
         return "text"
     return "categorical"
+
+
+def _exact_integer_count(present: pd.Series, values: np.ndarray) -> int | None:
+    """The number of different whole numbers in a text column when some lie beyond 2**53,
+    where float64 rounds neighbours together; None otherwise (count the floats)."""
+    finite = values[np.isfinite(values)]
+    if not len(finite) or np.abs(finite).max() < 2.0**53:
+        return None
+    text = present.astype(str).str.strip()
+    if not text.str.fullmatch(_INTEGER_TEXT).all():
+        return None
+    return int(text.map(int).nunique())
 
 
 def _is_class_like(series: pd.Series, profile: _Profile) -> bool:

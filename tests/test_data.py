@@ -772,6 +772,20 @@ def test_prepare_reads_quoted_numbers_with_digit_grouping_whole():
     assert sorted(prepared.X[:, 0]) == [0.5, 1.234, 2.5, 7.0, 1234.5]
 
 
+def test_numbers_written_as_text_are_counted_as_numbers():
+    # "1,5" and "1,50" are one number; whole numbers beyond 2**53 stay apart
+    table = pd.DataFrame({
+        "one": pd.array(["1,5", "1,50"] * 30, dtype="str"),
+        "thirty": pd.array([f"{i % 30},{'0' if i % 2 else '00'}" for i in range(60)],
+                           dtype="str"),
+        "big": pd.array([str(2**60 + i % 3) for i in range(40)] + [None] * 20, dtype="str"),
+    })
+    described = describe_columns(table).set_index("name")
+    assert described.loc["one", ["kind", "distinct"]].tolist() == ["constant", 1]
+    assert described.loc["thirty", ["kind", "distinct"]].tolist() == ["numeric", 30]
+    assert described.loc["big", ["kind", "missing", "distinct"]].tolist() == ["numeric", 20, 3]
+
+
 def test_prepare_fits_preprocessing_on_training_rows_only():
     table = messy_table()
     prepared = prepare(table, "label", ["height", "age"])
