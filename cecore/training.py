@@ -554,7 +554,16 @@ class TrainingTurns:
                 return
             turn = threading.Event()
             self._waiting.append(turn)
-        turn.wait()  # the slot is handed over with `running` unchanged
+        try:
+            turn.wait()  # the slot is handed over with `running` unchanged
+        except BaseException:  # interrupted while waiting (Ctrl-C in a notebook or a CLI)
+            with self._lock:
+                handed_over = turn not in self._waiting
+                if not handed_over:
+                    self._waiting.remove(turn)
+            if handed_over:
+                self._release()
+            raise
 
     def _release(self):
         with self._lock:

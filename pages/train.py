@@ -7,7 +7,6 @@ with the last finished epoch, so a Stop click, which interrupts this script, kee
 """
 
 import hashlib
-import os
 import time
 
 import pandas as pd
@@ -319,30 +318,32 @@ def progress_text(run):
 
 @st.cache_resource
 def training_turns():
-    """The trainings of every visitor of this server take turns (one object per server),
-    leaving a core free for the pages when the machine has two or more."""
-    return TrainingTurns(slots=max(1, (os.cpu_count() or 1) - 1))
+    """The trainings of every visitor of this server take turns, one at a time (one object
+    per server): the pages stay quick to answer however many train at once."""
+    return TrainingTurns(slots=1)
 
 
 def train_live(run, log_y):
     """Advance the run to its end, taking turns with other visitors' trainings and redrawing
     a few times a second (less often while others train too); then rerun the page.
 
-    A click on Stop (or any widget) interrupts this at its next ``st`` call; the run stays in
-    the session, so the next script run resumes it, or shows it stopped. Streamlit's own
-    Stop (in the toolbar) ends the run too.
+    A click on Stop (or any widget) interrupts this at its next ``st`` call, the progress
+    bar's update at most a quarter of a second later (plus the wait for this run's turn);
+    the run stays in the session, so the next script run resumes it, or shows it stopped.
+    Streamlit's own Stop (in the toolbar) ends the run too.
     """
     chart, progress = st.empty(), st.empty()
     turns = training_turns()
-    throttle = Throttle(shared=turns)
+    throttle, progress_throttle = Throttle(shared=turns), Throttle()
     started = time.perf_counter()
     try:
-        for record in turns.take(run.records()):
+        for _ in turns.take(run.records()):
             if throttle.due():
-                with throttle.redraw():
-                    with chart.container():
-                        show_chart(loss_chart(run, log_y, live=True))
-                    progress.progress(record["epoch"] / run.config.epochs,
+                with throttle.redraw(), chart.container():
+                    show_chart(loss_chart(run, log_y, live=True))
+            if progress_throttle.due():
+                with progress_throttle.redraw():
+                    progress.progress(run.last["epoch"] / run.config.epochs,
                                       text=progress_text(run))
     except StopException:
         # Streamlit's own Stop (toolbar) or the end of the session: end the run. With
@@ -353,7 +354,7 @@ def train_live(run, log_y):
     finally:
         cost = state.setdefault(LIVE_COST, {"seconds": 0.0, "drawing": 0.0, "redraws": 0})
         cost["seconds"] += time.perf_counter() - started
-        cost["drawing"] += throttle.seconds
+        cost["drawing"] += throttle.seconds + progress_throttle.seconds
         cost["redraws"] += throttle.redraws
     if run.usable:
         with st.spinner("Comparing with scikit-learn…"):

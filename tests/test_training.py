@@ -363,6 +363,27 @@ def test_training_turns_are_handed_over_when_a_training_fails_or_is_interrupted(
     assert list(turns.take(iter(range(3)))) == [0, 1, 2]  # the slot is free again
 
 
+def test_training_turns_survive_a_wait_that_is_interrupted(monkeypatch):
+    turns = TrainingTurns(slots=1)
+    for handed_over in (False, True):
+        turns._acquire()  # another training computes now
+
+        class Interrupted(threading.Event):
+            def wait(self, timeout=None, handed_over=handed_over):
+                if handed_over:
+                    turns._release()  # the other training hands its slot over...
+                raise KeyboardInterrupt  # ...as Ctrl-C arrives (a notebook, the CLI)
+
+        monkeypatch.setattr(threading, "Event", Interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            list(turns.take(iter(range(3))))
+        monkeypatch.undo()
+        if not handed_over:
+            turns._release()  # the other training's turn ends
+        assert (turns.running, turns.active, list(turns._waiting)) == (0, 0, [])
+        assert list(turns.take(iter(range(3)))) == [0, 1, 2]  # no one waits for a lost slot
+
+
 def test_markdown_text_shows_user_text_literally():
     joiner = "\u2060"  # invisible: keeps GFM from linking bare addresses
     assert markdown_text("[x](http://e.com)") == r"\[x\]\(http" + joiner + r"\:\/\/e\.com\)"

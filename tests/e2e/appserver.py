@@ -4,6 +4,7 @@ browser pages that may talk to this machine only."""
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -90,6 +91,6 @@ def low_priority_browser(browser, folder, niceness=10):
     machines: on this one machine their drawing then takes only the CPU time that the
     server and the browser under test leave, instead of competing with them."""
     wrapper = Path(folder) / "chromium-at-low-priority"
-    wrapper.write_text(f'#!/bin/sh\nexec nice -n {niceness} "{CHROMIUM}" "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\nexec nice -n {int(niceness)} {shlex.quote(CHROMIUM)} "$@"\n')
     wrapper.chmod(0o755)
     return browser.browser_type.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS)

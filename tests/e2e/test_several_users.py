@@ -227,7 +227,18 @@ def assert_no_other_data(page, own=None):
     assert not leaked, f"the page of {own or 'the explorer'} shows data of {leaked}"
 
 
-def test_four_trainings_and_an_explorer_at_once(browser, own_app_url, tmp_path):
+@pytest.fixture()
+def trainers_browser(browser, tmp_path):
+    """The browser of the four trainers: a second Chromium at a lower CPU priority. Their
+    browsers would run on their own machines, not on the server's two cores; they still draw
+    every update, but the explorer's browser and the server come first."""
+    others = low_priority_browser(browser, tmp_path)
+    yield others
+    others.close()
+
+
+def test_four_trainings_and_an_explorer_at_once(browser, trainers_browser, own_app_url,
+                                                tmp_path):
     from playwright.sync_api import expect
 
     files, contents = [], []
@@ -245,11 +256,7 @@ def test_four_trainings_and_an_explorer_at_once(browser, own_app_url, tmp_path):
     epochs = [epochs_for(content, seconds)
               for content, seconds in zip(contents, TRAIN_SECONDS_ALONE, strict=True)]
 
-    # The trainers' pages are drawn by a second Chromium at a lower CPU priority: their
-    # visitors' browsers would run on their own machines, not on the server's two cores.
-    # They still draw every update; the explorer's browser and the server come first.
-    others = low_priority_browser(browser, tmp_path)
-    trainers = [guarded_page(others, WAIT) for _ in USERS]
+    trainers = [guarded_page(trainers_browser, WAIT) for _ in USERS]
     times = [{} for _ in trainers]  # per visitor: "started" and "done", in ms
     for page, noted in zip(trainers, times, strict=True):
         page.expose_function("noteTraining", lambda what, ms, noted=noted: noted.update(
@@ -332,6 +339,5 @@ def test_four_trainings_and_an_explorer_at_once(browser, own_app_url, tmp_path):
     finally:
         for page in pages:
             page.context.close()
-        others.close()
     foreign = [url for page in pages for url in page.foreign_requests]
     assert not foreign, f"the app made requests to other hosts: {foreign}"
