@@ -458,7 +458,7 @@ def _sniff_dialect(
         starts, lines, rows = _table_start(text, delimiter, n_titles)
         below = _sniff_dialect(_after_lines(text, lines), complete, delimiter,
                                skip_lines + lines, skip_rows + rows)
-        titles = tuple((skip_lines + start, delimiter.join(fields))
+        titles = tuple((skip_lines + start, delimiter.join(fields).strip(delimiter + " "))
                        for start, (_, fields) in zip(starts, records, strict=False))
         return below._replace(title_lines=titles, sklearn_header=sklearn_header)
     decimal = _decimal_mark([f for _, fields in records[1:] for f in fields], delimiter)
@@ -480,26 +480,34 @@ def _count_title_lines(records: list, complete: bool) -> tuple[int, bool]:
     """How many records at the top are a title above the table, and whether that is the
     first line of scikit-learn's own CSV files (see _is_sklearn_header).
 
-    A title record holds some text (not only numbers) in at most half as many fields as the
-    most common count, and at least 90% of the records below have that count (or one less or
-    more). (0, False) when there is none or more than MAX_TITLE_LINES: a header a field or
-    two short stays a header, for the message that names the row with fields too many, and
-    short rows of numbers are data with missing values.
+    A title record holds some text (not only numbers) in at most half as many values as the
+    most common count of fields (spreadsheets pad a title with empty fields to the table's
+    width, and then a header row must follow), and at least 90% of the records below have
+    that count (or one less or more). Records of empty fields among the titles go with them. (0, False) when there is no title
+    or more than MAX_TITLE_LINES: a header a field or two short stays a header, for the
+    message that names the row with fields too many, and short rows of numbers are data with
+    missing values.
     """
     counts = [len(fields) for _, fields in records]
     width = Counter(counts).most_common(1)[0][0]
     if len(records) > 2 and _is_sklearn_header(records, width, complete):
         return 1, True
-    n_titles = 0
-    for fields in (fields for _, fields in records[: MAX_TITLE_LINES + 1]):
-        if len(fields) > width // 2 or not any(_is_text_value(v) for v in fields):
+    n_titles = n_lines = 0
+    padded = False
+    for _, fields in records[: 2 * MAX_TITLE_LINES + 1]:
+        values = [v for v in fields if v.strip()]
+        if values and (len(values) > width // 2 or not any(map(_is_text_value, values))):
             break
-        n_titles += 1
-    below = counts[n_titles:]
+        n_titles += bool(values)
+        n_lines += 1
+        padded |= bool(values) and len(fields) > width // 2
+    below = counts[n_lines:]
     if not 0 < n_titles <= MAX_TITLE_LINES or len(below) < 2:
         return 0, False
+    if padded and not _has_header([fields for _, fields in records[n_lines:]]):
+        return 0, False  # "id,,," above rows of numbers is a header that names one column
     consistent = sum(abs(c - width) <= 1 for c in below) >= 0.9 * len(below)
-    return (n_titles, False) if consistent else (0, False)
+    return (n_lines, False) if consistent else (0, False)
 
 
 def _is_text_value(value: str) -> bool:
@@ -991,7 +999,7 @@ def _title_note(dialect: _Dialect) -> str:
     where = f"Line {start} ({first!r})" if n == 1 else f"Lines {start} to {end}"
     verb = "has" if n == 1 else "have"
     return (
-        f"{where} {verb} fewer fields than the {dialect.n_columns} columns of the table below, "
+        f"{where} {verb} fewer values than the {dialect.n_columns} columns of the table below, "
         f"so {'it was' if n == 1 else 'they were'} read as a title and skipped."
     )
 

@@ -356,7 +356,7 @@ def test_read_csv_skips_title_lines_above_the_table():
     df = read_csv(b"Survey 2024\n\nSource: x;y\na,b,label\n1,2,x\n3,4,y\n5,6,x\n")
     assert df.to_dict("list") == {"a": [1, 3, 5], "b": [2, 4, 6], "label": ["x", "y", "x"]}
     assert df.attrs["notes"] == [
-        "Lines 1 to 3 have fewer fields than the 3 columns of the table below, so they were "
+        "Lines 1 to 3 have fewer values than the 3 columns of the table below, so they were "
         "read as a title and skipped."
     ]
     # line numbers in later messages still count the skipped lines
@@ -374,7 +374,7 @@ def test_read_csv_skips_title_lines_above_the_table():
                       b"n,1,x\ns,3,y\ne,5,x\n" + extra)
         assert list(df.columns) == ["region", "q1", "label"]
         assert df["region"].tolist()[:3] == ["n", "s", "e"] and df["q1"].tolist()[:3] == [1, 3, 5]
-        assert df.attrs["notes"][0].startswith("Lines 1 to 2 have fewer fields than the 3 ")
+        assert df.attrs["notes"][0].startswith("Lines 1 to 2 have fewer values than the 3 ")
     # a quoted title over two lines is one title; no data row is lost in either parser
     for extra in (b"", b"7,8\n"):
         df = read_csv(b'"Title\nsecond line"\na,b,c\n1,2,3\n4,5,6\n' + extra)
@@ -383,6 +383,18 @@ def test_read_csv_skips_title_lines_above_the_table():
     # a title above two columns
     df = read_csv(b"My title\na,b\n1,2\n3,4\n5,6\n")
     assert df.to_dict("list") == {"a": [1, 3, 5], "b": [2, 4, 6]}
+    # a spreadsheet's title, padded with empty fields to the table's width, and an empty row
+    df = read_csv(b"Sales report 2024,,,\n,,,\nregion,q1,q2,label\nn,1,2,x\ns,3,4,y\n"
+                  b"e,5,6,x\n")
+    assert df.to_dict("list") == {"region": ["n", "s", "e"], "q1": [1, 3, 5],
+                                  "q2": [2, 4, 6], "label": ["x", "y", "x"]}
+    assert df.attrs["notes"] == [
+        "Lines 1 to 2 have fewer values than the 4 columns of the table below, so they were "
+        "read as a title and skipped."
+    ]
+    # but a header that names only its first column, above rows of numbers, stays a header
+    df = read_csv(b"id,,,\n1,2,3,4\n5,6,7,8\n9,10,11,12\n")
+    assert list(df.columns) == ["id", "column_2", "column_3", "column_4"] and len(df) == 3
 
 
 def test_read_csv_keeps_short_first_rows_of_numbers_as_data():
