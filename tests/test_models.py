@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from cecore import LogisticRegressionGD, SoftmaxRegressionGD
-from cecore.models import MAX_STEP_GROWTH, DivergenceWarning
+from cecore.models import MAX_STEP_GROWTH, DivergenceWarning, encode_labels
 
 
 @parametrize_with_checks([LogisticRegressionGD(), SoftmaxRegressionGD()])
@@ -447,3 +447,21 @@ def test_float32_auto_nesterov_converges_where_float64_does():
     for dtype in ("float64", "float32"):
         model = LogisticRegressionGD(solver="nesterov", dtype=dtype, max_epochs=3000).fit(X, y)
         assert model.stop_reason_ == "converged", (dtype, model.n_iter_)
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([1, 0, 1, 1, 0]),
+    np.array([-5, 3, 3, -5, 0], dtype=np.int8),
+    np.array([2**64 - 1, 2**64 - 2, 2**64 - 1], dtype=np.uint64),
+    np.array([2**62, -2**62, 0]),                       # a range too wide to count: sorted
+    np.arange(10**6, 0, -97),
+    np.array([7]),
+    np.array(["b", "a", "b"]),
+    np.array([True, False, True]),
+])
+def test_encode_labels_is_numpy_unique_with_inverse(labels):
+    classes, index = encode_labels(labels)
+    expected_classes, expected_index = np.unique(labels, return_inverse=True)
+    assert classes.dtype == expected_classes.dtype and index.dtype == expected_index.dtype
+    np.testing.assert_array_equal(classes, expected_classes)
+    np.testing.assert_array_equal(index, expected_index)
