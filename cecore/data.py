@@ -89,6 +89,7 @@ _NUMBER = re.compile(
 # numbers with digit grouping: 1,234 or 12,345,678.9 (grouped by ","), 1.234,5 (grouped by ".")
 _GROUPED_BY_COMMA = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?\s*")
 _GROUPED_BY_POINT = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?\s*")
+_LINE_END = re.compile(rb"\r\n|\r|\n")  # how the csv module and pyarrow end a line
 _EXCEL_SEPARATOR = re.compile(r"sep=([,;\t|])\r?\n")  # a first line like "sep=;"
 _INTEGER_TEXT = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)  # exact even beyond 2**53
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
@@ -178,7 +179,6 @@ class _Dialect(NamedTuple):
     quoted: bool  # the sample holds quote characters, so values may span lines
     skip_lines: int = 0  # lines before the table (Excel's "sep=;" line, title lines)
     trailing: bool = False  # data rows end with a delimiter (an empty field after the last column)
-    skip_rows: int = 0  # those lines as pandas counts them: a quoted value over two lines is one
     separator_line: bool = False  # the file starts with Excel's "sep=;" line
     title_lines: tuple[tuple[int, str], ...] = ()  # (first line, text) of lines above the table
     sklearn_header: bool = False  # the title line is scikit-learn's "n_samples,n_features,..."
@@ -209,11 +209,11 @@ def read_csv(source) -> pd.DataFrame:
     complete = _size(data) <= SAMPLE_BYTES
     hint = _EXCEL_SEPARATOR.match(head)
     if hint:  # Excel's "sep=;" line names the delimiter; the table starts below it
-        dialect = _sniff_dialect(head[hint.end() :], complete, hint[1], skip_lines=1, skip_rows=1)
+        dialect = _sniff_dialect(head[hint.end() :], complete, hint[1], skip_lines=1)
         dialect = dialect._replace(separator_line=True)
     else:
         dialect = _sniff_dialect(head, complete)
-    frame, notes = _parse(data, dialect, complete)
+    frame, notes = _parse(_table_data(data, dialect), dialect, complete)
     return_free_memory()
     if frame.empty:
         raise DataError("The file has a header row but no data rows.")
@@ -262,6 +262,19 @@ def _check_size(n_bytes: int) -> None:
 def _size(data: Path | bytes) -> int:
     """Size of the data in bytes."""
     return data.stat().st_size if isinstance(data, Path) else len(data)
+
+
+def _table_data(data: Path | bytes, dialect: _Dialect) -> Path | bytes:
+    """The data from the table's first line on: the lines above it (``dialect.skip_lines``:
+    Excel's "sep=" line, title lines) are cut off here rather than skipped by the parsers,
+    which count them differently (pandas counts a quoted value over two lines as one row,
+    and blank lines in old Mac files, ended by a lone CR, not at all)."""
+    if not dialect.skip_lines:
+        return data
+    ends = _LINE_END.finditer(_head(data, SAMPLE_BYTES))
+    for _ in range(dialect.skip_lines):
+        end = next(ends).end()
+    return _all_bytes(data)[end:]
 
 
 def _head(data: Path | bytes, n_bytes: int) -> bytes:
@@ -418,13 +431,12 @@ def _reject_control_characters(text: str) -> None:
 
 
 def _sniff_dialect(
-    text: str, complete: bool, forced: str | None = None, skip_lines: int = 0, skip_rows: int = 0
+    text: str, complete: bool, forced: str | None = None, skip_lines: int = 0
 ) -> _Dialect:
     """Detect delimiter (unless ``forced``), decimal mark and header from the file's start.
 
     ``complete`` says whether ``text`` is the whole file; if not, its last record may be
-    cut off and is ignored. ``skip_lines`` lines (``skip_rows`` rows as pandas counts them)
-    of the file came before ``text`` (for the
+    cut off and is ignored. ``skip_lines`` lines of the file came before ``text`` (for the
     line numbers in messages). csv.Sniffer is not used: its preference order picks ``,``
     for files like ``1,5;2,5`` (``;``-separated with decimal commas).
     """
@@ -455,10 +467,9 @@ def _sniff_dialect(
     records = candidates[delimiter]
     n_titles, sklearn_header = _count_title_lines(records, complete)
     if n_titles:  # read the table below them as if the file started there
-        starts, lines, rows = _table_start(text, delimiter, n_titles)
-        below = _sniff_dialect(_after_lines(text, lines), complete, delimiter,
-                               skip_lines + lines, skip_rows + rows)
-        titles = tuple((skip_lines + start, delimiter.join(fields).strip(delimiter + " "))
+        starts, lines = _table_start(text, delimiter, n_titles)
+        below = _sniff_dialect(_after_lines(text, lines), complete, delimiter, skip_lines + lines)
+        titles = tuple((skip_lines + start, delimiter.join(v for v in fields if v.strip()))
                        for start, (_, fields) in zip(starts, records, strict=False))
         return below._replace(title_lines=titles, sklearn_header=sklearn_header)
     decimal = _decimal_mark([f for _, fields in records[1:] for f in fields], delimiter)
@@ -472,8 +483,7 @@ def _sniff_dialect(
     _reject_long_rows(body, n_columns, delimiter, has_header, trailing)
     if complete and has_header and len(records) == 1:
         raise DataError("The file has only one line, read as the header row, and no data rows.")
-    return _Dialect(delimiter, decimal, header, n_columns, '"' in text, skip_lines, trailing,
-                    skip_rows)
+    return _Dialect(delimiter, decimal, header, n_columns, '"' in text, skip_lines, trailing)
 
 
 def _count_title_lines(records: list, complete: bool) -> tuple[int, bool]:
@@ -481,12 +491,14 @@ def _count_title_lines(records: list, complete: bool) -> tuple[int, bool]:
     first line of scikit-learn's own CSV files (see _is_sklearn_header).
 
     A title record holds some text (not only numbers) in at most half as many values as the
-    most common count of fields (spreadsheets pad a title with empty fields to the table's
-    width, and then a header row must follow), and at least 90% of the records below have
-    that count (or one less or more). Records of empty fields among the titles go with them. (0, False) when there is no title
-    or more than MAX_TITLE_LINES: a header a field or two short stays a header, for the
-    message that names the row with fields too many, and short rows of numbers are data with
-    missing values.
+    most common count of fields, and at least 90% of the records below have that count (or
+    one less or more). Records of empty fields among the titles go with them. A spreadsheet
+    pads a title with empty fields to the table's width; such a title must stand apart, with
+    a blank line or an empty row before the table, and above a header row (else "id,,"
+    or ",name" is a header that names some of its columns). (0, False) when there is no
+    title or more than MAX_TITLE_LINES: a header more than half as wide as the table stays a
+    header, for the message that names the row with fields too many, and short rows of
+    numbers are data with missing values.
     """
     counts = [len(fields) for _, fields in records]
     width = Counter(counts).most_common(1)[0][0]
@@ -504,10 +516,21 @@ def _count_title_lines(records: list, complete: bool) -> tuple[int, bool]:
     below = counts[n_lines:]
     if not 0 < n_titles <= MAX_TITLE_LINES or len(below) < 2:
         return 0, False
-    if padded and not _has_header([fields for _, fields in records[n_lines:]]):
-        return 0, False  # "id,,," above rows of numbers is a header that names one column
+    if padded and not (
+        _stands_apart(records, n_lines)
+        and _has_header([fields for _, fields in records[n_lines:]])
+    ):
+        return 0, False
     consistent = sum(abs(c - width) <= 1 for c in below) >= 0.9 * len(below)
     return (n_lines, False) if consistent else (0, False)
+
+
+def _stands_apart(records: list, n_lines: int) -> bool:
+    """Whether the first ``n_lines`` records end with a row of empty fields or are followed
+    by a blank line."""
+    (end, last), (next_end, next_fields) = records[n_lines - 1], records[n_lines]
+    next_start = next_end - sum(v.count("\n") + v.count("\r") for v in next_fields)
+    return not any(v.strip() for v in last) or next_start > end + 1
 
 
 def _is_text_value(value: str) -> bool:
@@ -538,21 +561,19 @@ def _is_sklearn_header(records: list, width: int, complete: bool) -> bool:
     return int(numbers[0]) == len(below) if whole_file else int(numbers[0]) >= len(below)
 
 
-def _table_start(text: str, delimiter: str, n_titles: int) -> tuple[list[int], int, int]:
+def _table_start(text: str, delimiter: str, n_titles: int) -> tuple[list[int], int]:
     """Where the table starts below the first ``n_titles`` records of ``text``: the first
-    line of each of those records, and the lines and the rows before the table's first
-    record (pandas counts a blank line as a row, and a quoted value over several lines as
-    one row; pyarrow and the csv module count lines)."""
+    line of each of those records, and the number of lines before the table's first record
+    (blank lines included)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    starts, lines, rows = [], 0, 0
+    starts, lines = [], 0
     for fields in reader:
         if fields:
             if len(starts) == n_titles:
                 break
             starts.append(lines + 1)
-        rows += 1
         lines = reader.line_num
-    return starts, lines, rows
+    return starts, lines
 
 
 def _after_lines(text: str, n_lines: int) -> str:
@@ -749,7 +770,6 @@ def _arrow_options(dialect: _Dialect, names: list[str], column_types: dict | Non
     """pyarrow read, parse and convert options for the dialect."""
     read = pa_csv.ReadOptions(
         use_threads=False,  # as fast here (2 cores), and less memory in flight
-        skip_rows=dialect.skip_lines,
         column_names=names,
         skip_rows_after_names=int(dialect.header is not None),
     )
@@ -852,7 +872,6 @@ def _read_with_c_engine(
             sep=dialect.delimiter,
             decimal=dialect.decimal,
             header=0 if dialect.header is not None else None,
-            skiprows=dialect.skip_rows,
             names=names,
             index_col=False,
             usecols=text_columns,
@@ -872,13 +891,15 @@ def _parser_error_message(message: str, dialect: _Dialect) -> str:
     ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
     if ragged:
         expected, line, seen = (int(g) for g in ragged.groups())
+        line += dialect.skip_lines  # the parser reads the table without the lines above it
         return _long_row_message(
             line, seen, expected - dialect.trailing, dialect.delimiter, dialect.header is not None
         )
     unclosed = re.search(r"EOF inside string starting at row (\d+)", message)
     if unclosed:
         return (
-            f"A quoted value that starts on line {int(unclosed[1]) + 1} is never closed. "
+            f"A quoted value that starts on line {int(unclosed[1]) + 1 + dialect.skip_lines} "
+            "is never closed. "
             "Check that line for a stray double quote."
         )
     return f"The file could not be read as CSV: {message.strip()}"

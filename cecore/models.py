@@ -63,11 +63,14 @@ def encode_labels(y):
     if y.dtype.kind in "iu" and y.size:
         low, high = y.min(), y.max()
         if int(high) - int(low) <= max(1024, y.size):
-            offsets = (y - low).astype(np.intp, copy=False)  # 0 <= y - low <= high - low
+            # 0 <= y - low <= high - low, computed in intp (int8 labels -100 and 100 would
+            # wrap around in their own dtype; uint64 ones wrap consistently in intp)
+            offsets = np.subtract(y, low, dtype=np.intp, casting="unsafe")
             present = np.flatnonzero(np.bincount(offsets))
             index_of = np.empty(int(high) - int(low) + 1, dtype=np.intp)
             index_of[present] = np.arange(len(present))
-            return present.astype(y.dtype) + low, index_of[offsets]
+            classes = np.add(present, low, dtype=y.dtype, casting="unsafe")
+            return classes, index_of[offsets]
     return np.unique(y, return_inverse=True)
 
 
@@ -163,8 +166,8 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}.")
 
     def _check_target(self, classes):
-        """Hook for the binary-only estimator (``y`` already passed
-        ``check_classification_targets``, so it is binary or multiclass)."""
+        """Hook for the binary-only estimator (``y`` is binary or multiclass: it passed
+        ``check_classification_targets``, or is 1-d integers)."""
 
     def _make_objective(self, X, y_index, sample_weight):
         cls = MultinomialObjective if self._multinomial else BinaryObjective

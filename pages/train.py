@@ -354,7 +354,7 @@ def train_live(run, log_y):
     finally:
         cost = state.setdefault(LIVE_COST, {"seconds": 0.0, "drawing": 0.0, "redraws": 0})
         cost["seconds"] += time.perf_counter() - started
-        cost["drawing"] += throttle.seconds + progress_throttle.seconds
+        cost["drawing"] += throttle.seconds
         cost["redraws"] += throttle.redraws
     if run.usable:
         with st.spinner("Comparing with scikit-learn…"):

@@ -392,9 +392,25 @@ def test_read_csv_skips_title_lines_above_the_table():
         "Lines 1 to 2 have fewer values than the 4 columns of the table below, so they were "
         "read as a title and skipped."
     ]
-    # but a header that names only its first column, above rows of numbers, stays a header
-    df = read_csv(b"id,,,\n1,2,3,4\n5,6,7,8\n9,10,11,12\n")
-    assert list(df.columns) == ["id", "column_2", "column_3", "column_4"] and len(df) == 3
+    # but a header that names some of its columns stays a header: as before titles were
+    # skipped, the unnamed columns get names and no row is lost
+    for content, columns, n_rows in [
+        (b"id,,,\n1,2,3,4\n5,6,7,8\n9,10,11,12\n", ["id", "column_2", "column_3", "column_4"], 3),
+        (b",name\nx,alice\ny,bob\nz,carol\nw,dan\n", ["column_1", "name"], 4),  # pandas' to_csv
+        (b"id,,\n1,NA,3\n2,5,6\n3,7,8\n4,9,10\n", ["id", "column_2", "column_3"], 4),
+        (b"word,\nhello,bonjour\nworld,monde\ncat,chat\n", ["word", "column_2"], 3),
+        (b"Sales report 2024,,,\nregion,q1,q2,label\nn,1,2,x\ns,3,4,y\n",  # no gap below
+         ["Sales report 2024", "column_2", "column_3", "column_4"], 3),
+    ]:
+        df = read_csv(content)
+        assert (list(df.columns), len(df)) == (columns, n_rows), content
+    df = read_csv(b",\ngreen,\nred,\nblue,2.5\nno,\n")  # no header: every row is data
+    assert df.shape == (5, 2)
+    # old Mac line ends (a lone CR), a blank line under the title, a quote mark in a value
+    # (pandas' C engine reads the file): the header and every row are kept
+    df = read_csv(b'Inventory\r\rname,size,price\rTV 55",55,499\rlamp,1,20\rdesk,2,150\r')
+    assert df.to_dict("list") == {"name": ['TV 55"', "lamp", "desk"], "size": [55, 1, 2],
+                                  "price": [499, 20, 150]}
 
 
 def test_read_csv_keeps_short_first_rows_of_numbers_as_data():

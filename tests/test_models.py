@@ -452,6 +452,9 @@ def test_float32_auto_nesterov_converges_where_float64_does():
 @pytest.mark.parametrize("labels", [
     np.array([1, 0, 1, 1, 0]),
     np.array([-5, 3, 3, -5, 0], dtype=np.int8),
+    np.array([-100, 100, 100, -100], dtype=np.int8),   # y - min overflows int8
+    np.array([-20000] * 40_000 + [20000], dtype=np.int16),  # counted: wraps in int16
+    np.array([np.iinfo(np.int64).min, np.iinfo(np.int64).min + 3]),
     np.array([2**64 - 1, 2**64 - 2, 2**64 - 1], dtype=np.uint64),
     np.array([2**62, -2**62, 0]),                       # a range too wide to count: sorted
     np.arange(10**6, 0, -97),
