@@ -680,12 +680,17 @@ def _reject_long_rows(
             raise DataError(_long_row_message(line, len(fields), n_columns, delimiter, has_header))
 
 
+def _delimiter_name(delimiter: str) -> str:
+    """How messages name a delimiter: ``tab``, or the character in quotes (``';'``)."""
+    return "tab" if delimiter == "\t" else f"'{delimiter}'"
+
+
 def _long_row_message(
     line: int, n_fields: int, n_columns: int, delimiter: str, has_header: bool
 ) -> str:
     """The message for a row that has more fields than the file has columns."""
     reference = "the header has" if has_header else "the other lines have"
-    shown = "tab" if delimiter == "\t" else f"'{delimiter}'"
+    shown = _delimiter_name(delimiter)
     return (
         f"Line {line} has {n_fields} fields but {reference} {n_columns}. A value probably "
         f"contains an unquoted {shown}: put that value in double quotes, or fix the line."
@@ -721,7 +726,7 @@ def _drop_trailing_field(frame: pd.DataFrame, dialect: _Dialect) -> pd.DataFrame
     extra = frame.iloc[:, -1]
     filled = np.flatnonzero(extra.notna().to_numpy())
     if len(filled):
-        shown = "tab" if dialect.delimiter == "\t" else f"'{dialect.delimiter}'"
+        shown = _delimiter_name(dialect.delimiter)
         value = extra.iloc[filled[0]]
         value = f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)[:40]
         raise DataError(
@@ -734,8 +739,7 @@ def _drop_trailing_field(frame: pd.DataFrame, dialect: _Dialect) -> pd.DataFrame
 
 def _trailing_note(dialect: _Dialect) -> str:
     """The note for lines that end with a delimiter."""
-    shown = "tab" if dialect.delimiter == "\t" else f"'{dialect.delimiter}'"
-    return f"The rows end with an extra {shown}; the empty field after the last column was ignored."
+    return f"The rows end with an extra {_delimiter_name(dialect.delimiter)}; the empty field after the last column was ignored."
 
 
 def _parse_table(
@@ -992,10 +996,10 @@ def _reading_notes(encoding: str | None, dialect: _Dialect) -> list[str]:
     notes = []
     if encoding:
         notes.append(f"The file is not UTF-8; it was read as {encoding} text.")
-    shown = "tab" if dialect.delimiter == "\t" else f"'{dialect.delimiter}'"
     if dialect.separator_line:
         notes.append(
-            f"The first line only tells spreadsheets the delimiter ({shown}); it was skipped."
+            f"The first line only tells spreadsheets the delimiter "
+            f"({_delimiter_name(dialect.delimiter)}); it was skipped."
         )
     if dialect.title_lines:
         notes.append(_title_note(dialect))
@@ -1163,11 +1167,7 @@ def _profile(series: pd.Series, name: str) -> _Profile:
     missing = len(series) - len(present)
     if present.empty:
         return _Profile("empty", missing, 0)
-    distinct = _count_distinct(present)
-    kind = _kind(series, present, distinct, name)
-    if isinstance(kind, _Profile):  # numbers written as text: profiled as the numbers
-        return kind._replace(missing=missing)
-    return _Profile(kind, missing, distinct)
+    return _text_profile(series, present, missing, name)
 
 
 def _number_profile(values: np.ndarray, name: str, distinct: int | None = None) -> _Profile:
@@ -1209,43 +1209,44 @@ def _count_distinct(present: pd.Series) -> int:
         return int(present.astype(str).nunique())
 
 
-def _kind(series: pd.Series, present: pd.Series, distinct: int, name: str) -> str | _Profile:
-    """The kind of a column that has at least one value and no number dtype; for numbers
-    written as text, the profile of those numbers ("1,5" and "1,50" are one value)."""
+def _text_profile(series: pd.Series, present: pd.Series, missing: int, name: str) -> _Profile:
+    """The profile of a column that has at least one value and no number dtype. Numbers
+    written as text are profiled as those numbers ("1,5" and "1,50" are one value)."""
+    distinct = _count_distinct(present)
     if distinct == 1:
-        return "constant"
+        return _Profile("constant", missing, 1)
     if pd.api.types.is_bool_dtype(series) or (
         distinct == 2
         and _is_text(series)
         and set(present.astype(str).str.lower()) <= _BOOLEAN_WORDS
     ):
-        return "boolean"
+        return _Profile("boolean", missing, distinct)
     if pd.api.types.is_datetime64_any_dtype(series) or _date_format(series) is not None:
-        return "datetime"
+        return _Profile("datetime", missing, distinct)
     numbers = _numeric_view(series)
     if numbers is not None:
         values = numbers.to_numpy()
-        return _number_profile(values, name, _exact_integer_count(present, values))
+        return _number_profile(values, name, _exact_integer_count(series, values))
     if distinct == len(present) and (
         _ID_NAME.search(name)
         or (len(present) >= 20 and not present.astype(str).str.contains(r"\s").any())
     ):
-        return "id"
+        return _Profile("id", missing, distinct)
     if distinct > FREE_TEXT_MIN_DISTINCT and distinct > 0.5 * len(present):
-        return "text"
-    return "categorical"
+        return _Profile("text", missing, distinct)
+    return _Profile("categorical", missing, distinct)
 
 
-def _exact_integer_count(present: pd.Series, values: np.ndarray) -> int | None:
-    """The number of different whole numbers in a text column when some lie beyond 2**53,
-    where float64 rounds neighbours together; None otherwise (count the floats)."""
+def _exact_integer_count(series: pd.Series, values: np.ndarray) -> int | None:
+    """The number of different whole numbers in a text column of numbers (``values``, its
+    float64 view) when some lie beyond 2**53, where float64 rounds neighbours together;
+    None otherwise (count the floats)."""
     finite = values[np.isfinite(values)]
     if not len(finite) or np.abs(finite).max() < 2.0**53:
         return None
-    text = present.astype(str).str.strip()
-    if not text.str.fullmatch(_INTEGER_TEXT).all():
-        return None
-    return int(text.map(int).nunique())
+    has_value = ~np.isnan(values)
+    exact = _exact_integers(series, has_value, values[has_value])
+    return None if exact is None else int(pd.Series(exact).nunique())
 
 
 def _is_class_like(series: pd.Series, profile: _Profile) -> bool:

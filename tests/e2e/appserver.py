@@ -61,8 +61,6 @@ def stop_app(proc):
         proc.kill()
 
 
-
-
 def guarded_page(browser, timeout=30_000):
     """A page in a fresh browser context in which every request to a host other than this
     machine is blocked and recorded in ``page.foreign_requests`` (callers assert it empty)."""
