@@ -17,17 +17,10 @@ import warnings
 from sklearn.exceptions import ConvergenceWarning
 
 from cecore.data import DataError, read_csv
+from cecore.export import summary
+from cecore.live import Throttle
 from cecore.models import DivergenceWarning
-from cecore.training import (
-    MODELS,
-    SOLVERS,
-    DataOptions,
-    Throttle,
-    TrainConfig,
-    TrainingRun,
-    prepare_data,
-    summary,
-)
+from cecore.training import MODELS, SOLVERS, DataOptions, TrainConfig, TrainingRun, prepare_data
 
 DEFAULTS, DATA_DEFAULTS = TrainConfig(), DataOptions()
 

@@ -13,21 +13,13 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from cecore import charts, data
-from cecore.training import (
-    DataOptions,
-    Throttle,
-    TrainConfig,
-    TrainingRun,
-    TrainingTurns,
-    decision_grid,
-    history_csv,
-    live_cost_caption,
-    markdown_text,
-    model_json,
-    predictions_csv,
-    prepare_data,
-)
+from cecore import charts, data, samples
+from cecore.evaluation import decision_grid
+from cecore.export import history_csv, model_json, predictions_csv
+from cecore.io import MAX_UPLOAD_MB
+from cecore.live import Throttle, TrainingTurns, live_cost_caption
+from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data
+from pages._markdown import markdown_text
 from pages._shared import BIND_URL, show_chart
 
 state = st.session_state
@@ -52,7 +44,7 @@ def read_upload(content):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def sample_frame(name, noise):
-    return data.load_sample(name, noise=noise) if noise is not None else data.load_sample(name)
+    return samples.load_sample(name, noise=noise) if noise is not None else samples.load_sample(name)
 
 
 def say(box, text):
@@ -67,16 +59,16 @@ def choose_data():
                                   key="train_source", default="upload", required=True,
                                   bind=BIND_URL, persist_state=KEEP)
     if source == "sample":
-        name = st.selectbox("Sample dataset", list(data.SAMPLES), key="train_sample",
+        name = st.selectbox("Sample dataset", list(samples.SAMPLES), key="train_sample",
                             bind=BIND_URL, persist_state=KEEP)
-        st.caption(data.SAMPLES[name].description)
+        st.caption(samples.SAMPLES[name].description)
         noise = None
-        if data.SAMPLES[name].synthetic:
+        if samples.SAMPLES[name].synthetic:
             noise = st.slider("Noise (spread of the points)", 0.0, 1.0, 0.2, step=0.05,
                               key="train_noise", bind=BIND_URL, persist_state=KEEP)
         return sample_frame(name, noise), ("sample", name, noise), f"sample '{name}'"
     upload = st.file_uploader(
-        f"Upload a CSV file (csv, tsv or txt; up to {data.MAX_UPLOAD_MB} MB)",
+        f"Upload a CSV file (csv, tsv or txt; up to {MAX_UPLOAD_MB} MB)",
         type=["csv", "tsv", "txt"], key="train_upload")
     st.caption("The encoding, the delimiter, a decimal comma and the header row are detected; "
                "title lines above the table are skipped. The file stays in this session only.")

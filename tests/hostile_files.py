@@ -34,7 +34,7 @@ MARKUP = (IMG_TAG, MD_IMAGE, LATEX)
 #: cells a spreadsheet would run as a formula
 FORMULAS = ("=1+2", "+cmd", "-2-2", "@SUM(A1)")
 
-UPLOAD_LIMIT_MB = 100  # .streamlit/config.toml server.maxUploadSize (= data.MAX_UPLOAD_MB)
+UPLOAD_LIMIT_MB = 100  # .streamlit/config.toml server.maxUploadSize (= cecore.io.MAX_UPLOAD_MB)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def messy_csv(tmp_path_factory):
 @pytest.fixture(scope="module")
 def iris_csv(tmp_path_factory):
     """Iris written the European way: semicolons and decimal commas."""
-    from cecore.data import load_sample
+    from cecore.samples import load_sample
 
     path = tmp_path_factory.mktemp("csv") / "iris_eu.csv"
     load_sample("iris").to_csv(path, index=False, sep=";", decimal=",")

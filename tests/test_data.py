@@ -14,19 +14,21 @@ import sklearn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cecore import data
+from cecore import errors
 from cecore.data import (
-    MAX_CATEGORIES,
-    SAMPLES,
     DataError,
     describe_columns,
-    escape_spreadsheet_cells,
-    load_sample,
     prepare,
     read_csv,
     suggest_features,
     suggest_target,
 )
+from cecore.io import source as byte_source
+from cecore.io.source import SAMPLE_BYTES
+from cecore.prepare import numeric as numeric_path
+from cecore.prepare.transform import MAX_CATEGORIES
+from cecore.samples import SAMPLES, load_sample
+from cecore.spreadsheet import escape_spreadsheet_cells
 
 HOSTILE_TEXT = [
     "<img src=x onerror=alert(1)>",
@@ -48,7 +50,7 @@ def raises_data_error(call, *args, **kwargs) -> DataError:
     """Run the call, expect a DataError from a known check (not the catch-all), return it."""
     with pytest.raises(DataError) as caught:
         call(*args, **kwargs)
-    assert not str(caught.value).startswith(data.UNEXPECTED), caught.value
+    assert not str(caught.value).startswith(errors.UNEXPECTED), caught.value
     return caught.value
 
 
@@ -157,7 +159,7 @@ def test_read_csv_large_utf32_file_without_bom(tmp_path):
     rows = "".join(f"{i},{i % 3},café\n" for i in range(100_000))
     path = tmp_path / "wide.csv"
     path.write_bytes(("n,k,word\n" + rows).encode("utf-32-le"))
-    assert path.stat().st_size > data.SAMPLE_BYTES
+    assert path.stat().st_size > SAMPLE_BYTES
     df = read_csv(path)
     assert len(df) == 100_000 and df["word"].eq("café").all() and df["n"].iloc[-1] == 99_999
 
@@ -177,7 +179,7 @@ def test_read_csv_bytes_without_cp1252_meaning_fall_back_to_latin1():
 def test_read_csv_finds_non_utf8_bytes_beyond_the_sample():
     body = "".join(f"row{i},{i}\n" for i in range(120_000))
     encoded = ("name,value\n" + body + "café,1\n").encode("latin-1")
-    assert len(encoded) > data.SAMPLE_BYTES
+    assert len(encoded) > SAMPLE_BYTES
     df = read_csv(encoded)
     assert df["name"].iloc[-1] == "café"
 
@@ -211,7 +213,7 @@ def test_read_csv_quoted_newlines_in_a_large_file():
         f'{i},"first line {i}\nsecond line, with comma",{i * 0.5}\n' for i in range(40_000)
     )
     encoded = ("id,text,v\n" + rows).encode()
-    assert len(encoded) > data.SAMPLE_BYTES
+    assert len(encoded) > SAMPLE_BYTES
     df = read_csv(encoded)
     assert len(df) == 40_000
     assert df["text"].str.contains("\n").all()
@@ -222,7 +224,7 @@ def test_read_csv_quoted_newlines_only_after_the_sample():
     plain = "".join(f"{i},plain,{i}\n" for i in range(100_000))
     quoted = "".join(f'{i},"two\nlines",{i}\n' for i in range(100_000, 100_010))
     encoded = ("id,text,v\n" + plain + quoted).encode()
-    assert b'"' not in encoded[: data.SAMPLE_BYTES]
+    assert b'"' not in encoded[: SAMPLE_BYTES]
     df = read_csv(encoded)
     assert len(df) == 100_010
     assert df["text"].iloc[-1] == "two\nlines"
@@ -301,7 +303,7 @@ def test_read_csv_missing_path_and_wrong_type():
 
 
 def test_read_csv_rejects_files_over_the_limit(monkeypatch, tmp_path):
-    monkeypatch.setattr(data, "MAX_UPLOAD_BYTES", 100)
+    monkeypatch.setattr(byte_source, "MAX_UPLOAD_BYTES", 100)
     content = b"a,b\n" + b"1,2\n" * 50
     file = tmp_path / "big.csv"
     file.write_bytes(content)
@@ -1148,19 +1150,19 @@ def numeric_table(n: int = 3000, seed: int = 0) -> pd.DataFrame:
 def prepared_both_ways(monkeypatch, table, target, **kwargs):
     """prepare on the numeric path (checked to be taken) and on the general path."""
     calls = []
-    original = data._NumericColumns.fit_transform
+    original = numeric_path.NumericColumns.fit_transform
 
     def spy(self, *args):
         calls.append(args)
         return original(self, *args)
 
     with monkeypatch.context() as patch:
-        patch.setattr(data, "_NUMERIC_PATH_MIN_ROWS", 0)
-        patch.setattr(data._NumericColumns, "fit_transform", spy)
+        patch.setattr(numeric_path, "NUMERIC_PATH_MIN_ROWS", 0)
+        patch.setattr(numeric_path.NumericColumns, "fit_transform", spy)
         numeric = prepare(table, target, **kwargs)
     assert calls, "the numeric path was not taken"
     with monkeypatch.context() as patch:
-        patch.setattr(data, "_use_numeric_path", lambda frame, specs: False)
+        patch.setattr(numeric_path, "NUMERIC_PATH_MIN_ROWS", 2**62)
         general = prepare(table, target, **kwargs)
     return numeric, general
 
@@ -1388,7 +1390,7 @@ def test_property_read_csv_returns_a_frame_or_data_error(table, delimiter, encod
     try:
         result = read_csv(content)
     except DataError as error:
-        assert not str(error).startswith(data.UNEXPECTED), error
+        assert not str(error).startswith(errors.UNEXPECTED), error
     else:
         assert isinstance(result, pd.DataFrame) and len(result) > 0
         assert result.columns.is_unique
@@ -1400,7 +1402,7 @@ def test_property_read_csv_on_arbitrary_bytes(content):
     try:
         result = read_csv(content)
     except DataError as error:
-        assert not str(error).startswith(data.UNEXPECTED), error
+        assert not str(error).startswith(errors.UNEXPECTED), error
     else:
         assert isinstance(result, pd.DataFrame) and result.columns.is_unique
 
@@ -1430,7 +1432,7 @@ def test_property_prepare_gives_finite_x_or_data_error(table, missing, dates, te
     try:
         prepared = prepare(table, "label", missing=missing, dates=dates, test_size=test_size)
     except DataError as error:
-        assert not str(error).startswith(data.UNEXPECTED), error
+        assert not str(error).startswith(errors.UNEXPECTED), error
         return
     n_features = len(prepared.feature_names)
     assert prepared.X.shape == (len(prepared.y), n_features)

@@ -25,7 +25,7 @@ from hostile_files import (
     write_oversized,
 )
 
-from cecore import data
+from cecore import errors
 from cecore.data import (
     DataError,
     describe_columns,
@@ -34,15 +34,9 @@ from cecore.data import (
     suggest_features,
     suggest_target,
 )
-from cecore.training import (
-    DataOptions,
-    TrainConfig,
-    TrainingRun,
-    history_csv,
-    model_json,
-    predictions_csv,
-    prepare_data,
-)
+from cecore.export import history_csv, model_json, predictions_csv
+from cecore.io import MAX_UPLOAD_MB
+from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data
 
 pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
               pytest.mark.filterwarnings("ignore::cecore.models.DivergenceWarning")]
@@ -62,7 +56,7 @@ def data_error(call, *args, **kwargs):
     with pytest.raises(DataError) as caught:
         call(*args, **kwargs)
     message = str(caught.value)
-    assert not message.startswith(data.UNEXPECTED), message
+    assert not message.startswith(errors.UNEXPECTED), message
     return message
 
 
@@ -155,10 +149,10 @@ def test_markup_and_formulas_stay_data_and_downloads_defuse_formulas():
 
 def test_the_file_over_the_upload_limit(tmp_path):
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    assert UPLOAD_LIMIT_MB == data.MAX_UPLOAD_MB == config["server"]["maxUploadSize"]
+    assert UPLOAD_LIMIT_MB == MAX_UPLOAD_MB == config["server"]["maxUploadSize"]
     path = write_oversized(tmp_path)
-    assert path.stat().st_size > data.MAX_UPLOAD_MB * 1024 * 1024
-    assert f"larger than {data.MAX_UPLOAD_MB} MB" in data_error(read_csv, path)
+    assert path.stat().st_size > MAX_UPLOAD_MB * 1024 * 1024
+    assert f"larger than {MAX_UPLOAD_MB} MB" in data_error(read_csv, path)
 
 
 # --------------------------------------------------------------------------- the command

@@ -9,8 +9,9 @@ import pytest
 import sklearn
 from streamlit.testing.v1 import AppTest
 
-from cecore import data
-from cecore.training import DataOptions, TrainConfig, TrainingRun, live_cost_caption, prepare_data
+from cecore import samples
+from cecore.live import live_cost_caption
+from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data
 
 pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
               pytest.mark.filterwarnings("ignore::cecore.models.DivergenceWarning")]
@@ -152,7 +153,7 @@ def test_the_loss_chart_shows_every_epoch():
 
 def running_iris_run(epochs_done):
     """A run as a Stop click finds it: interrupted in the middle of training."""
-    frame = data.load_sample("iris")
+    frame = samples.load_sample("iris")
     prepared = prepare_data(frame, "target", None, DataOptions(), 0)
     run = TrainingRun(prepared, TrainConfig(solver="gd"), DataOptions(), frame=frame)
     for _ in range(epochs_done):

@@ -12,26 +12,14 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 
-from cecore import charts, data
+from cecore import charts, data, samples
+from cecore.evaluation import decision_grid
+from cecore.export import history_csv, model_json, predictions_csv, summary
+from cecore.live import Throttle, TrainingTurns, format_duration, live_cost_caption
 from cecore.losses import softmax
 from cecore.models import DivergenceWarning
-from cecore.training import (
-    DataOptions,
-    Throttle,
-    TrainConfig,
-    TrainingRun,
-    TrainingTurns,
-    decision_grid,
-    format_duration,
-    history_csv,
-    live_cost_caption,
-    markdown_text,
-    model_json,
-    predictions_csv,
-    prepare_data,
-    resolve_model,
-    summary,
-)
+from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data, resolve_model
+from pages._markdown import markdown_text
 
 
 def messy_frame(n=240, seed=0):
@@ -68,7 +56,7 @@ def trained(frame, target, features=None, config=None, options=None):
 
 @pytest.fixture(scope="module")
 def iris_run():
-    return trained(data.load_sample("iris"), "target")
+    return trained(samples.load_sample("iris"), "target")
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +85,8 @@ def test_invalid_data_options_raise(field, value):
 
 
 def test_the_defaults_converge_on_every_bundled_sample():
-    for name in data.SAMPLES:
-        run = trained(data.load_sample(name), "target")
+    for name in samples.SAMPLES:
+        run = trained(samples.load_sample(name), "target")
         assert run.status == "converged", name
         assert len(run.history) < 1000
 
@@ -126,7 +114,7 @@ def test_records_are_the_history_and_the_estimator_holds_the_last_epoch(iris_run
 
 
 def test_stop_keeps_the_model_of_the_last_finished_epoch():
-    frame = data.load_sample("breast_cancer")
+    frame = samples.load_sample("breast_cancer")
     prepared = prepare_data(frame, "target", None, DataOptions(), 0)
     run = TrainingRun(prepared, TrainConfig(solver="gd"), frame=frame)
     for _ in range(3):
@@ -142,7 +130,7 @@ def test_stop_keeps_the_model_of_the_last_finished_epoch():
 
 
 def test_stop_before_the_first_epoch_leaves_nothing_to_evaluate():
-    frame = data.load_sample("iris")
+    frame = samples.load_sample("iris")
     run = TrainingRun(prepare_data(frame, "target", None, DataOptions(), 0), TrainConfig())
     run.stop()
     assert run.status == "stopped" and not run.usable
@@ -151,7 +139,7 @@ def test_stop_before_the_first_epoch_leaves_nothing_to_evaluate():
 
 
 def test_divergence_ends_the_run_with_the_fix_in_its_message():
-    frame = data.load_sample("breast_cancer")
+    frame = samples.load_sample("breast_cancer")
     config = TrainConfig(learning_rate=1e4, solver="gd", alpha=0.0)
     with pytest.warns(DivergenceWarning):
         run = trained(frame, "target", config=config)
@@ -161,7 +149,7 @@ def test_divergence_ends_the_run_with_the_fix_in_its_message():
 
 
 def test_bad_settings_for_the_data_fail_before_the_first_epoch():
-    prepared = prepare_data(data.load_sample("iris"), "target", None, DataOptions(), 0)
+    prepared = prepare_data(samples.load_sample("iris"), "target", None, DataOptions(), 0)
     with pytest.raises(data.DataError, match="logistic"):
         TrainingRun(prepared, TrainConfig(model="logistic"))
 
@@ -250,7 +238,7 @@ def test_summary_holds_the_numbers_of_the_command(iris_run):
 
 
 def test_an_empty_test_set_evaluates_on_the_training_rows():
-    run = trained(data.load_sample("iris"), "target", options=DataOptions(test_size=0.0))
+    run = trained(samples.load_sample("iris"), "target", options=DataOptions(test_size=0.0))
     results = run.evaluate()
     assert results.split == "training"
     assert results.confusion.to_numpy().sum() == 150
@@ -258,12 +246,12 @@ def test_an_empty_test_set_evaluates_on_the_training_rows():
 
 
 def test_decision_grid_only_for_two_numeric_features():
-    run = trained(data.load_sample("moons", noise=0.2), "target")
+    run = trained(samples.load_sample("moons", noise=0.2), "target")
     grid = decision_grid(run, resolution=30)
     assert grid.proba.shape == (30, 30, 2)
     np.testing.assert_allclose(grid.proba.sum(axis=2), 1.0)
     assert grid.points.min() >= grid.x[0] and grid.points[:, 0].max() <= grid.x[-1]
-    assert decision_grid(trained(data.load_sample("iris"), "target")) is None
+    assert decision_grid(trained(samples.load_sample("iris"), "target")) is None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -438,10 +426,10 @@ def test_other_training_charts_draw(messy_run):
     results = messy_run.evaluate()
     histogram = charts.sample_loss_histogram(results.sample_losses)
     assert len(histogram.data[0].x) == len(results.sample_losses)
-    run = trained(data.load_sample("blobs"), "target")
+    run = trained(samples.load_sample("blobs"), "target")
     fig = charts.decision_map(decision_grid(run, resolution=20))
     assert fig.data[0].type == "heatmap" and [t.name for t in fig.data[1:]] == ["A", "B", "C"]
-    moons = trained(data.load_sample("moons"), "target")
+    moons = trained(samples.load_sample("moons"), "target")
     fig = charts.decision_map(decision_grid(moons, resolution=20))
     assert [t.type for t in fig.data[:2]] == ["contour", "contour"]
 

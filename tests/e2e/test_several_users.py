@@ -31,7 +31,8 @@ import pytest
 from appserver import guarded_page, low_priority_browser, start_app, stop_app
 
 from cecore import data
-from cecore.training import DataOptions, TrainConfig, TrainingRun, model_json, prepare_data
+from cecore.export import model_json
+from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,135 @@
+"""What a finished run achieved: metrics on the test rows, the comparison with
+scikit-learn, each row's loss, and the probability map of a two-feature model.
+
+Each row's loss is ``-log p_true`` (clipped like ``sklearn.metrics.log_loss``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from cecore.compare import Comparison, agreement_note, compare
+from cecore.losses import cross_entropy
+
+WORST_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Results:
+    """What the finished run achieved, on the test rows (the training rows when there are
+    none: ``split`` says which).
+
+    ``sample_losses`` is each row's cross-entropy ``-log p_true`` (clipped like log_loss);
+    ``coefficients`` has one row per weight vector (logistic: the log-odds of the second
+    class), one column per model feature (standardized when scaling is on).
+    """
+
+    comparison: Comparison
+    note: str
+    split: str
+    confusion: pd.DataFrame
+    per_class: pd.DataFrame
+    coefficients: pd.DataFrame
+    sample_losses: np.ndarray
+    predictions: pd.DataFrame
+    worst: pd.DataFrame
+
+
+def evaluate_run(run):
+    p, model, names = run.prepared, run.estimator, run.class_names()
+    comparison = compare(model, p.X_train, p.y_train, p.X_test, p.y_test,
+                         alpha=run.config.alpha, record=run.last, seconds=run.compute_seconds)
+    has_test = len(p.y_test) > 0
+    split = "test" if has_test else "training"
+    X, y = (p.X_test, p.y_test) if has_test else (p.X_train, p.y_train)
+    proba = model.predict_proba(X)
+    predicted = proba.argmax(axis=1)
+    labels = np.arange(len(names))
+    confusion = pd.DataFrame(confusion_matrix(y, predicted, labels=labels),
+                             index=pd.Index(names, name="true class"),
+                             columns=pd.Index(names, name="predicted class"))
+    precision, recall, _, support = precision_recall_fscore_support(
+        y, predicted, labels=labels, zero_division=0)
+    per_class = pd.DataFrame({"precision": precision, "recall": recall, "rows": support},
+                             index=pd.Index(names, name="class"))
+    row_names = ([f"{names[1]} (vs {names[0]})"] if run.kind == "logistic" else names)
+    coefficients = pd.DataFrame(model.coef_, index=pd.Index(row_names, name="weights for"),
+                                columns=p.feature_names)
+    losses = cross_entropy(y, proba, reduction="none")
+    predictions = _predictions(run, split, y, proba, losses)
+    worst = predictions.sort_values("loss", ascending=False, kind="stable").head(WORST_ROWS)
+    return Results(comparison=comparison, note=agreement_note(comparison, run.status),
+                   split=split, confusion=confusion, per_class=per_class,
+                   coefficients=coefficients, sample_losses=losses, predictions=predictions,
+                   worst=worst)
+
+
+def evaluated_positions(run, split):
+    """Positions (into the prepared rows, ``prepared.row_index``) of the rows of ``split``."""
+    p = run.prepared
+    return p.test_positions if split == "test" else p.train_positions
+
+
+def _predictions(run, split, y, proba, losses):
+    """One row per evaluated row: its label in the table, true and predicted class, the
+    probabilities, the loss, then its input columns as they were in the table."""
+    p, names = run.prepared, np.asarray(run.class_names(), dtype=object)
+    positions = evaluated_positions(run, split)
+    frame = pd.DataFrame({
+        "row": p.row_index[positions],
+        f"true {p.target}": names[y],
+        "predicted": names[proba.argmax(axis=1)],
+        "p(true class)": proba[np.arange(len(y)), y],
+        "loss": losses,
+    })
+    for k, name in enumerate(names):
+        frame[f"p({name})"] = proba[:, k]
+    if run.frame is not None:
+        inputs = run.frame.loc[p.row_index[positions], p.features].reset_index(drop=True)
+        inputs.columns = [f"input {c}" if c in frame.columns else c for c in inputs.columns]
+        frame = pd.concat([frame, inputs], axis=1)
+    return frame
+
+
+@dataclass(frozen=True)
+class DecisionGrid:
+    """Class probabilities over a grid spanning the data, for a model on two features.
+
+    ``proba[i, j, k]`` is P(class k) at ``(x[j], y[i])``, in the model's feature units
+    (standardized when scaling is on); ``points`` / ``labels`` are the rows of ``split``.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    proba: np.ndarray
+    points: np.ndarray
+    labels: np.ndarray
+    feature_names: list
+    class_names: list
+    split: str
+
+
+def decision_grid(run, resolution=120, margin=0.1):
+    """The probability map of a usable run whose model has exactly two numeric features,
+    over their range widened by ``margin`` on each side; None for any other model."""
+    p = run.prepared
+    numeric = all(spec.kind == "numeric" for spec in p.feature_specs.values())
+    if len(p.feature_names) != 2 or not numeric or not run.usable:
+        return None
+    X = p.X                                   # assembled from X_train and X_test: once
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = margin * np.maximum(hi - lo, 1e-9)
+    x, y = (np.linspace(lo[i] - pad[i], hi[i] + pad[i], resolution) for i in range(2))
+    xx, yy = np.meshgrid(x, y)
+    proba = run.estimator.predict_proba(np.column_stack([xx.ravel(), yy.ravel()]))
+    has_test = len(p.y_test) > 0
+    return DecisionGrid(
+        x=x, y=y, proba=proba.reshape(resolution, resolution, -1),
+        points=p.X_test if has_test else p.X_train, labels=p.y_test if has_test else p.y_train,
+        feature_names=list(p.feature_names), class_names=run.class_names(),
+        split="test" if has_test else "training",
+    )

@@ -1,0 +1,123 @@
+"""A finished run as files: the model JSON, the per-epoch history and the predictions as
+CSV, and the summary that ``python -m cecore train --json`` prints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+
+from cecore.prepare.transform import describe_preprocessing
+from cecore.spreadsheet import escape_spreadsheet_cells
+
+
+def jsonable(value):
+    """A JSON-ready version of numpy / pandas values (NaN and inf become None)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray, pd.Index)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def summary(run):
+    """The run in numbers: what ``python -m cecore train --json`` prints.
+
+    Our losses come from the training record, ``sklearn_log_loss_*`` from
+    ``sklearn.metrics.log_loss`` on our probabilities, ``sklearn_solver`` from lbfgs.
+    """
+    c = run.evaluate().comparison
+    p, last = run.prepared, run.last
+    return jsonable({
+        "model": run.kind,
+        "estimator": type(run.estimator).__name__,
+        "target": p.target,
+        "classes": run.class_names(),
+        "features": p.feature_names,
+        "n_train": len(p.y_train),
+        "n_test": len(p.y_test),
+        "epochs": last["epoch"],
+        "stop_reason": run.status,
+        "message": run.message,
+        "learning_rate": last["learning_rate"],
+        "train_loss": c.ours_train_loss,
+        "test_loss": c.ours_test_loss,
+        "objective": c.ours_objective,
+        "grad_norm": last["grad_norm"],
+        "sklearn_log_loss_train": c.log_loss_train,
+        "sklearn_log_loss_test": c.log_loss_test,
+        "accuracy_train": c.ours_accuracy_train,
+        "accuracy_test": c.ours_accuracy_test,
+        "seconds": c.ours_seconds,
+        "sklearn_solver": {
+            "solver": "lbfgs",
+            "C": c.sklearn_C if math.isfinite(c.sklearn_C) else None,
+            "train_loss": c.sklearn_train_loss,
+            "test_loss": c.sklearn_test_loss,
+            "objective": c.sklearn_objective,
+            "accuracy_train": c.sklearn_accuracy_train,
+            "accuracy_test": c.sklearn_accuracy_test,
+            "seconds": c.sklearn_seconds,
+            "converged": c.sklearn_converged,
+        },
+        "max_proba_difference": c.max_proba_difference,
+        "objective_gap": c.objective_gap,
+    })
+
+
+def model_json(run):
+    """The trained model as JSON: enough to predict without cecore.
+
+    ``P(class k | x) = softmax(x' coef[k] + intercept[k])`` (softmax) or
+    ``P(classes[1] | x) = sigmoid(x' coef[0] + intercept[0])`` (logistic), where ``x'`` is
+    the row after ``preprocessing``.
+    """
+    model = run.estimator
+    document = {
+        "format": "cecore-model/1",
+        "model": run.kind,
+        "estimator": type(model).__name__,
+        "how_to_predict": (
+            "x' = preprocessing(row); z = coef . x' + intercept; "
+            + ("P(classes[1]) = sigmoid(z[0])" if run.kind == "logistic"
+               else "P(classes[k]) = softmax(z)[k]")
+        ),
+        "target": run.prepared.target,
+        "classes": run.class_names(),
+        "feature_names": run.prepared.feature_names,
+        "coef": model.coef_,
+        "intercept": model.intercept_,
+        "preprocessing": describe_preprocessing(run.prepared),
+        "hyperparameters": {**asdict(run.config), "data": asdict(run.options)},
+        "final": {key: value for key, value in summary(run).items()
+                  if key in ("epochs", "stop_reason", "learning_rate", "train_loss",
+                             "test_loss", "objective", "grad_norm", "accuracy_train",
+                             "accuracy_test")},
+        "comparison_with_sklearn": run.evaluate().comparison.to_dict(),
+    }
+    return json.dumps(jsonable(document), indent=2, ensure_ascii=False)
+
+
+def history_csv(history):
+    """The records, one line per epoch (numbers only)."""
+    columns = ["epoch", "loss", "val_loss", "objective", "grad_norm", "learning_rate",
+               "seconds"]
+    return pd.DataFrame(history, columns=columns).to_csv(index=False)
+
+
+def predictions_csv(results):
+    """The evaluated rows with their predictions; text cells that a spreadsheet would run as
+    a formula (starting with = + - @) are prefixed with a quote."""
+    return escape_spreadsheet_cells(results.predictions).to_csv(index=False)

@@ -1,0 +1,14 @@
+"""Preparing a table for the classifiers: the second stage of the data's trip.
+
+    DataFrame --profile (describe, suggest)--> target + features
+              --target, features--> class codes, FeatureSpec per column
+              --split--> train / test positions
+              --transform (ColumnTransformer) or numeric (fast path)--> Prepared
+"""
+
+from cecore.prepare.features import FeatureSpec
+from cecore.prepare.pipeline import Prepared, prepare
+from cecore.prepare.profile import describe_columns, suggest_features, suggest_target
+
+__all__ = ["FeatureSpec", "Prepared", "describe_columns", "prepare", "suggest_features",
+           "suggest_target"]

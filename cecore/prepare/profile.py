@@ -1,0 +1,276 @@
+"""What each column holds (describe_columns), and the target and features worth suggesting."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from cecore.errors import DataError, data_errors_only
+from cecore.io.values import detect_date_format, has_number_dtype, is_text, numeric_view
+from cecore.prepare.table import named_table, require_column
+from cecore.prepare.target import MAX_CLASSES, exact_integers
+
+SUGGESTED_MAX_CLASSES = 20  # suggest_target's limit when no column has a target-like name
+
+
+FREE_TEXT_MIN_DISTINCT = 20  # text with more different values (and > half the rows) is free text
+
+
+_ID_NAME = re.compile(
+    r"(?:^|[_\s.\-])(?:id|uuid|guid|key)$|[a-z0-9](?:Id|ID)$|^(?:index|idx|rowid|row_id|unnamed: ?\d+)$",
+    re.IGNORECASE,
+)
+
+
+_TARGET_NAMES = (
+    "target", "label", "labels", "class", "classes", "y", "species", "outcome", "survived",
+    "diagnosis", "category", "churn", "default", "result", "status", "grade",
+)  # fmt: skip
+
+
+# Whole-number columns that hold years or counts, not class codes (suggest_target avoids them)
+_YEAR_NAME = re.compile(r"year|(?:^|[_\s.\-])yr$|^yr(?:$|[_\s.\-])", re.IGNORECASE)
+
+
+_COUNT_WORDS = (
+    r"(?:n|nb|num|number|count|cnt|size|qty|quantity|total|amount|age|pop|population|people"
+    r"|persons|guests|children|kids|rooms|bedrooms|bathrooms|visits|days|hours|minutes)"
+)
+
+
+_COUNT_NAME = re.compile(
+    rf"^{_COUNT_WORDS}$|^(?:n|nb|num|number|count|cnt|total)[_\s.\-]"
+    r"|[_\s.\-](?:count|cnt|size|total|num)$",
+    re.IGNORECASE,
+)
+
+
+_COUNT_CAMEL_CASE = re.compile(r"[a-z](?:Count|Size|Total)$")
+
+
+_BOOLEAN_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
+
+
+class _Profile(NamedTuple):
+    """What a column holds: its kind and its missing and distinct counts."""
+
+    kind: str
+    missing: int
+    distinct: int
+
+
+@data_errors_only("describing the columns")
+def describe_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per column: ``name``, ``kind``, ``dtype``, ``missing`` and ``distinct``.
+
+    ``kind`` is one of "numeric", "categorical", "text" (free text: many different
+    strings), "datetime", "boolean", "id" (every row different, like a row number or a
+    code), "constant" (a single value) or "empty" (no value at all).
+    """
+    frame = named_table(df)
+    rows = []
+    for name in frame.columns:
+        profile = column_profile(frame[name], name)
+        rows.append((name, profile.kind, str(frame[name].dtype), profile.missing, profile.distinct))
+    return pd.DataFrame(rows, columns=["name", "kind", "dtype", "missing", "distinct"])
+
+
+@data_errors_only("suggesting a target")
+def suggest_target(df: pd.DataFrame) -> str:
+    """A plausible class column, chosen in this order:
+
+    1. a fitting column with a well-known target name ("label", "class", "species" ...);
+    2. the last yes/no column (true/false, yes/no, y/n): the most common kind of class;
+    3. the last text category column with at most SUGGESTED_MAX_CLASSES values;
+    4. the last whole-number column with at most SUGGESTED_MAX_CLASSES values that is
+       neither year-like (all values from 1000 to 2999, or a name with "year") nor
+       count-like (named like a count or size: "size", "n_rooms", "count" ...);
+    5. the last year-like or count-like one.
+
+    So a text category always beats a number column, and a year or a count is only
+    suggested when nothing else fits. A column fits when it has 2 to SUGGESTED_MAX_CLASSES
+    different values (MAX_CLASSES for a target-like name) and is neither an id, free text,
+    nor a column of non-integer numbers. Raises DataError when no column fits.
+    """
+    frame = named_table(df)
+    fits = {}
+    for name in frame.columns:
+        profile = column_profile(frame[name], name)
+        if _is_class_like(frame[name], profile):
+            fits[name] = profile
+    by_simple_name = {re.sub(r"[^a-z0-9]", "", name.lower()): name for name in fits}
+    for wanted in _TARGET_NAMES:
+        if wanted in by_simple_name:
+            return by_simple_name[wanted]
+    tiers: list[list[str]] = [[], [], [], []]
+    for name, profile in fits.items():
+        if profile.distinct > SUGGESTED_MAX_CLASSES:
+            continue
+        if profile.kind == "boolean":
+            tiers[0].append(name)
+        elif profile.kind == "categorical":
+            tiers[1].append(name)
+        elif _is_year_or_count(frame[name], name):
+            tiers[3].append(name)
+        else:
+            tiers[2].append(name)
+    for tier in tiers:
+        if tier:
+            return tier[-1]
+    raise DataError(
+        f"No column looks like a class column (a column with 2 to {SUGGESTED_MAX_CLASSES} "
+        "different values). Choose the target column yourself."
+    )
+
+
+def _is_year_or_count(series: pd.Series, name: str) -> bool:
+    """Whether a whole-number column holds years or counts rather than class codes."""
+    if _YEAR_NAME.search(name) or _COUNT_NAME.search(name) or _COUNT_CAMEL_CASE.search(name):
+        return True
+    values = numeric_view(series)
+    return values is not None and bool(values.dropna().between(1000, 2999).all())
+
+
+@data_errors_only("suggesting features")
+def suggest_features(
+    df: pd.DataFrame, target: str, *, dates: str = "drop"
+) -> tuple[list[str], dict[str, str]]:
+    """The columns worth using as features, and the others with a short reason each.
+
+    Left out: free text, ids, constant and empty columns, and dates unless
+    ``dates="expand"`` (as in :func:`prepare`: year, month, day and weekday as numbers).
+    """
+    if dates not in ("drop", "expand"):
+        raise DataError(f"dates must be 'drop' or 'expand', not {dates!r}.")
+    frame = named_table(df)
+    target = require_column(frame, target)
+    features, excluded = [], {}
+    for name in frame.columns:
+        if name == target:
+            continue
+        profile = column_profile(frame[name], name)
+        reason = exclusion_reason(frame[name], profile)
+        if reason is None or (dates == "expand" and profile.kind == "datetime"):
+            features.append(name)
+        else:
+            excluded[name] = reason
+    return features, excluded
+
+
+def exclusion_reason(series: pd.Series, profile: _Profile) -> str | None:
+    """Why a column is not used as a feature by default, or None when it is."""
+    n_present = len(series) - profile.missing
+    if profile.kind == "empty":
+        return "empty: every value is missing"
+    if profile.kind == "constant":
+        return f"constant: the only value is '{series.dropna().iloc[0]}'"
+    if profile.kind == "id":
+        return "an identifier: every row has a different value"
+    if profile.kind == "text":
+        return f"free text: {profile.distinct} different values in {n_present} rows"
+    if profile.kind == "datetime":
+        return "a date: left out unless dates are expanded into year, month, day and weekday"
+    return None
+
+
+def column_profile(series: pd.Series, name: str) -> _Profile:
+    """Classify a column (see describe_columns) and count its missing and distinct values."""
+    if has_number_dtype(series):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        # integers are counted as they are: 2**60 and 2**60 + 1 are one float64
+        exact = int(series.nunique()) if pd.api.types.is_integer_dtype(series) else None
+        return _number_profile(values, name, exact)
+    present = series.dropna()
+    missing = len(series) - len(present)
+    if present.empty:
+        return _Profile("empty", missing, 0)
+    return _text_profile(series, present, missing, name)
+
+
+def _number_profile(values: np.ndarray, name: str, distinct: int | None = None) -> _Profile:
+    """The profile of a column of float64 numbers (the fast path for numeric dtypes);
+    ``distinct`` is the exact count of different values when the floats may round some
+    together (whole numbers beyond 2**53)."""
+    present = values[~np.isnan(values)]
+    missing = len(values) - len(present)
+    if not len(present):
+        return _Profile("empty", missing, 0)
+    if distinct is None:
+        distinct = len(np.unique(present))
+    if distinct == 1:
+        return _Profile("constant", missing, 1)
+    is_id = distinct == len(present) and _is_numeric_id(present, name)
+    return _Profile("id" if is_id else "numeric", missing, distinct)
+
+
+def _is_numeric_id(unique_values: np.ndarray, name: str) -> bool:
+    """Whether all-different numbers are an id: whole numbers named like an id, or counting
+    up one by one like a row number."""
+    if not (np.isfinite(unique_values).all() and np.all(unique_values == np.floor(unique_values))):
+        return False
+    span = unique_values.max() - unique_values.min()
+    counts_rows = len(unique_values) >= 20 and span == len(unique_values) - 1
+    return counts_rows or _ID_NAME.search(name) is not None
+
+
+def _count_distinct(present: pd.Series) -> int:
+    """Number of different values, also for columns of unhashable objects."""
+    try:
+        return int(present.nunique())
+    except TypeError:
+        return int(present.astype(str).nunique())
+
+
+def _text_profile(series: pd.Series, present: pd.Series, missing: int, name: str) -> _Profile:
+    """The profile of a column that has at least one value and no number dtype. Numbers
+    written as text are profiled as those numbers ("1,5" and "1,50" are one value)."""
+    distinct = _count_distinct(present)
+    if distinct == 1:
+        return _Profile("constant", missing, 1)
+    if pd.api.types.is_bool_dtype(series) or (
+        distinct == 2
+        and is_text(series)
+        and set(present.astype(str).str.lower()) <= _BOOLEAN_WORDS
+    ):
+        return _Profile("boolean", missing, distinct)
+    if pd.api.types.is_datetime64_any_dtype(series) or detect_date_format(series) is not None:
+        return _Profile("datetime", missing, distinct)
+    numbers = numeric_view(series)
+    if numbers is not None:
+        values = numbers.to_numpy()
+        return _number_profile(values, name, _exact_integer_count(series, values))
+    if distinct == len(present) and (
+        _ID_NAME.search(name)
+        or (len(present) >= 20 and not present.astype(str).str.contains(r"\s").any())
+    ):
+        return _Profile("id", missing, distinct)
+    if distinct > FREE_TEXT_MIN_DISTINCT and distinct > 0.5 * len(present):
+        return _Profile("text", missing, distinct)
+    return _Profile("categorical", missing, distinct)
+
+
+def _exact_integer_count(series: pd.Series, values: np.ndarray) -> int | None:
+    """The number of different whole numbers in a text column of numbers (``values``, its
+    float64 view) when some lie beyond 2**53, where float64 rounds neighbours together;
+    None otherwise (count the floats)."""
+    finite = values[np.isfinite(values)]
+    if not len(finite) or np.abs(finite).max() < 2.0**53:
+        return None
+    has_value = ~np.isnan(values)
+    exact = exact_integers(series, has_value, values[has_value])
+    return None if exact is None else int(pd.Series(exact).nunique())
+
+
+def _is_class_like(series: pd.Series, profile: _Profile) -> bool:
+    """Whether a column could be a class target: few values, not ids or continuous numbers."""
+    if profile.kind not in ("categorical", "boolean", "numeric") or profile.distinct < 2:
+        return False
+    if profile.distinct > MAX_CLASSES:
+        return False
+    if profile.kind == "numeric":
+        values = numeric_view(series).dropna().to_numpy()
+        return bool(np.all(values == np.floor(values)))
+    return True
