@@ -1,7 +1,11 @@
 """cecore: numerically stable cross-entropy losses and gradient-descent classifiers.
 
-The numerical core of Cross-Entropy Lab. It never imports streamlit.
+The numerical core of Cross-Entropy Lab; it never imports streamlit. The losses are numpy
+only; the estimators (which need scikit-learn) are imported when first used, so the explorer
+pages start without loading scikit-learn.
 """
+
+from importlib import import_module
 
 from cecore.losses import (
     binary_cross_entropy,
@@ -12,7 +16,6 @@ from cecore.losses import (
     sigmoid,
     softmax,
 )
-from cecore.models import LogisticRegressionGD, SoftmaxRegressionGD
 
 __all__ = [
     "sigmoid",
@@ -25,3 +28,18 @@ __all__ = [
     "LogisticRegressionGD",
     "SoftmaxRegressionGD",
 ]
+
+#: public names imported on first use: name -> module
+_LAZY = {"LogisticRegressionGD": "cecore.models", "SoftmaxRegressionGD": "cecore.models"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cecore' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -20,6 +20,7 @@ from cecore.data import DataError, read_csv
 from cecore.export import summary
 from cecore.live import Throttle
 from cecore.models import DivergenceWarning
+from cecore.prepare.options import DATES, MISSING
 from cecore.training import MODELS, SOLVERS, DataOptions, TrainConfig, TrainingRun, prepare_data
 
 DEFAULTS, DATA_DEFAULTS = TrainConfig(), DataOptions()
@@ -64,9 +65,9 @@ def build_parser():
                             f"{DATA_DEFAULTS.test_size})")
     train.add_argument("--seed", type=int, default=DEFAULTS.seed,
                        help="seeds the split and the mini-batch order (default: 0)")
-    train.add_argument("--missing", choices=("impute", "drop"), default=DATA_DEFAULTS.missing,
+    train.add_argument("--missing", choices=MISSING, default=DATA_DEFAULTS.missing,
                        help="fill in missing values or drop those rows (default: impute)")
-    train.add_argument("--dates", choices=("drop", "expand"), default=DATA_DEFAULTS.dates,
+    train.add_argument("--dates", choices=DATES, default=DATA_DEFAULTS.dates,
                        help="leave date columns out or expand them (default: drop)")
     train.add_argument("--no-scale", action="store_true",
                        help="do not standardize the numeric features")

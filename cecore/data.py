@@ -9,6 +9,7 @@ against ``cecore.data`` keeps working. Every problem with a user's data raises
 from cecore.errors import DataError
 from cecore.io import read_csv
 from cecore.prepare import (
+    DataOptions,
     Prepared,
     describe_columns,
     prepare,
@@ -18,6 +19,7 @@ from cecore.prepare import (
 
 __all__ = [
     "DataError",
+    "DataOptions",
     "Prepared",
     "describe_columns",
     "prepare",

@@ -12,24 +12,19 @@ the last finished epoch.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import numpy as np
-
+from cecore.checks import check_fields, is_nonnegative_number, is_whole_number
 from cecore.errors import DataError
 from cecore.evaluation import evaluate_run
 from cecore.models import LogisticRegressionGD, SoftmaxRegressionGD
 from cecore.prepare import prepare
+from cecore.prepare.options import DataOptions
 
 MODELS = ("auto", "logistic", "softmax")
-
-
 SOLVERS = ("gd", "nesterov")
-
-
 MAX_EPOCHS = 100_000
 
 
@@ -58,60 +53,23 @@ class TrainConfig:
             "model": (self.model in MODELS, f"one of {', '.join(MODELS)}"),
             "learning_rate": (lr == "auto" or is_nonnegative_number(lr, positive=True),
                               "'auto' or a positive number"),
-            "epochs": (is_integer(self.epochs) and 1 <= self.epochs <= MAX_EPOCHS,
+            "epochs": (is_whole_number(self.epochs) and 1 <= self.epochs <= MAX_EPOCHS,
                        f"a whole number from 1 to {MAX_EPOCHS}"),
-            "batch_size": (self.batch_size is None or (is_integer(self.batch_size)
+            "batch_size": (self.batch_size is None or (is_whole_number(self.batch_size)
                                                        and self.batch_size >= 1),
                            "a positive whole number, or None for full batches"),
             "solver": (self.solver in SOLVERS, f"one of {', '.join(SOLVERS)}"),
             "alpha": (is_nonnegative_number(self.alpha), "a number >= 0"),
             "tol": (is_nonnegative_number(self.tol), "a number >= 0"),
-            "seed": (is_integer(self.seed) and 0 <= self.seed < 2**32,
+            "seed": (is_whole_number(self.seed) and 0 <= self.seed < 2**32,
                      "a whole number from 0 to 2**32 - 1"),
         })
 
 
-@dataclass(frozen=True)
-class DataOptions:
-    """How :func:`cecore.data.prepare` turns the table into model input."""
-
-    test_size: float = 0.25
-    missing: str = "impute"
-    scale: bool = True
-    dates: str = "drop"
-
-    def __post_init__(self):
-        check_fields(self, {
-            "test_size": (is_nonnegative_number(self.test_size) and self.test_size < 1,
-                          "a fraction from 0 up to (not including) 1"),
-            "missing": (self.missing in ("impute", "drop"), "'impute' or 'drop'"),
-            "scale": (isinstance(self.scale, bool), "True or False"),
-            "dates": (self.dates in ("drop", "expand"), "'drop' or 'expand'"),
-        })
-
-
-def check_fields(settings, checks):
-    """Raise ValueError for the first field whose check failed: ``{name: (ok, wanted)}``."""
-    for name, (ok, wanted) in checks.items():
-        if not ok:
-            raise ValueError(f"{name} must be {wanted}, not {getattr(settings, name)!r}.")
-
-
-def is_nonnegative_number(value, *, positive=False):
-    """A finite real number (not a bool) that is >= 0, or > 0 when ``positive``."""
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
-        return False
-    return math.isfinite(value) and (value > 0 if positive else value >= 0)
-
-
-def is_integer(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def prepare_data(df, target, features, options, seed):
-    """:func:`cecore.data.prepare` with the options and the run's seed (DataError on problems)."""
-    return prepare(df, target, features, missing=options.missing, scale=options.scale,
-                   dates=options.dates, test_size=options.test_size, random_state=seed)
+    """:func:`cecore.prepare.prepare` with the options, the split seeded by the run's seed
+    (the seed of the mini-batch order too); DataError on problems."""
+    return prepare(df, target, features, **replace(options, random_state=seed).keywords())
 
 
 def resolve_model(model, n_classes):
@@ -146,10 +104,10 @@ class TrainingRun:
     can start a new script thread while the old one finishes an epoch).
     """
 
-    def __init__(self, prepared, config, options=DataOptions(), frame=None):
+    def __init__(self, prepared, config, options=None, frame=None):
         self.prepared = prepared
         self.config = config
-        self.options = options
+        self.options = DataOptions() if options is None else options
         self.frame = frame
         self.kind = resolve_model(config.model, len(prepared.classes))
         self.estimator = build_estimator(config, self.kind)

@@ -7,8 +7,6 @@ Pure Python (no streamlit), so it is tested on its own.
 import re
 
 _MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
-
-
 #: Streamlit rewrites the text itself, after escapes are resolved: GFM links bare addresses
 #: (``http://``, ``https://``, ``www.``, ``name@host``) and a typography step turns
 #: ``->`` ``<-`` ``<->`` ``--`` ``>=`` ``<=`` ``~=`` between spaces into arrows and symbols.

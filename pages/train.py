@@ -18,6 +18,7 @@ from cecore.evaluation import decision_grid
 from cecore.export import history_csv, model_json, predictions_csv
 from cecore.io import MAX_UPLOAD_MB
 from cecore.live import Throttle, TrainingTurns, live_cost_caption
+from cecore.prepare.options import DATES, MISSING
 from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data
 from pages._markdown import markdown_text
 from pages._shared import BIND_URL, show_chart
@@ -175,7 +176,7 @@ def choose_columns(frame):
     dates = date_columns(frame)
     cols = st.columns(4, gap="medium")
     with cols[0]:
-        date_mode = st.radio("Date columns", ["drop", "expand"], key="train_dates",
+        date_mode = st.radio("Date columns", DATES, key="train_dates",
                              format_func={"drop": "leave out", "expand": "expand"}.get,
                              help="expand: year, month, day and weekday as four numbers",
                              on_change=reset_features, bind=BIND_URL, persist_state=KEEP,
@@ -185,7 +186,7 @@ def choose_columns(frame):
             say(st.caption, f"Dates ({', '.join(dates)}) are {verb}.")
         else:
             st.caption("This table has no date columns.")
-    missing = cols[1].radio("Missing values", ["impute", "drop"], key="train_missing",
+    missing = cols[1].radio("Missing values", MISSING, key="train_missing",
                             format_func={"impute": "fill in", "drop": "drop rows"}.get,
                             help="fill in: the median (numbers) or the most frequent value "
                                  "(categories) of the training rows; drop rows: leave out "

@@ -1112,7 +1112,7 @@ def test_prepare_transform_of_no_rows_and_bad_arguments():
     assert prepared.transform(messy_table().head(0)).shape == (0, len(prepared.feature_names))
     assert "list of column names" in str(raises_data_error(prepare, messy_table(), "label", 5))
     message = str(raises_data_error(prepare, messy_table(), "label", random_state="x"))
-    assert "random seed must be a whole number" in message
+    assert "random_state must be a whole number" in message
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,8 +16,6 @@ from cecore.io.header import final_column_names
 from cecore.io.source import SAMPLE_BYTES, all_bytes, byte_size, first_bytes, load_source
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")  # how the csv module and pyarrow end a line
-
-
 _EXCEL_SEPARATOR = re.compile(r"sep=([,;\t|])\r?\n")  # a first line like "sep=;"
 
 

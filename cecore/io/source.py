@@ -9,14 +9,8 @@ from pathlib import Path
 from cecore.errors import DataError
 
 MAX_UPLOAD_MB = 100
-
-
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
-
-
 SAMPLE_BYTES = 1024 * 1024  # how much of the file is used to detect the dialect
-
-
 SNIFF_RECORDS = 200  # records per candidate delimiter used to detect the dialect
 
 

@@ -7,8 +7,9 @@
 """
 
 from cecore.prepare.features import FeatureSpec
+from cecore.prepare.options import DataOptions
 from cecore.prepare.pipeline import Prepared, prepare
 from cecore.prepare.profile import describe_columns, suggest_features, suggest_target
 
-__all__ = ["FeatureSpec", "Prepared", "describe_columns", "prepare", "suggest_features",
+__all__ = ["DataOptions", "FeatureSpec", "Prepared", "describe_columns", "prepare", "suggest_features",
            "suggest_target"]

@@ -14,8 +14,6 @@ from cecore.prepare.profile import column_profile, exclusion_reason
 from cecore.prepare.table import require_column
 
 MAX_ABS_VALUE = 1e100  # larger numbers overflow when squared by scaling or training
-
-
 _DATE_PARTS = {"year": "year", "month": "month", "day": "day", "dayofweek": "day_of_week"}
 
 

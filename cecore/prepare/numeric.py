@@ -14,8 +14,6 @@ from cecore.prepare.features import MAX_ABS_VALUE, FeatureSpec, huge_value_error
 from cecore.prepare.transform import make_preprocessor, reject_not_finite
 
 _BLOCK_VALUES = 2**19  # floats per block of rows or columns processed at once (4 MB)
-
-
 NUMERIC_PATH_MIN_ROWS = 1000  # below this, the ColumnTransformer is as fast and as small
 
 

@@ -10,7 +10,6 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 
 from cecore.allocator import return_free_memory
-from cecore.checks import is_real_number, is_whole_number
 from cecore.errors import DataError, data_errors_only
 from cecore.prepare.features import (
     FeatureSpec,
@@ -20,6 +19,7 @@ from cecore.prepare.features import (
     without_untrained_columns,
 )
 from cecore.prepare.numeric import NumericColumns, use_numeric_path
+from cecore.prepare.options import DataOptions
 from cecore.prepare.split import split_positions
 from cecore.prepare.table import named_table, require_column
 from cecore.prepare.target import (
@@ -126,7 +126,8 @@ def prepare(
     numbers as the general path (a ColumnTransformer over the whole table), so the results
     are identical while the memory peak stays near the table plus its matrix.
     """
-    _check_options(missing, dates, test_size, max_classes, random_state)
+    DataOptions(missing=missing, scale=scale, dates=dates, test_size=test_size,
+                random_state=random_state, max_classes=max_classes)  # checks them
     frame = named_table(df)
     target = require_column(frame, target)
     codes, labels = target_classes(frame[target], target, max_classes)
@@ -185,28 +186,6 @@ def prepare(
         test_positions=test,
         feature_specs=specs,
     )
-
-
-def _check_options(
-    missing: str, dates: str, test_size: float, max_classes: int, random_state
-) -> None:
-    """Raise DataError for option values prepare does not understand."""
-    if missing not in ("impute", "drop"):
-        raise DataError(f"missing must be 'impute' or 'drop', not {missing!r}.")
-    if dates not in ("drop", "expand"):
-        raise DataError(f"dates must be 'drop' or 'expand', not {dates!r}.")
-    if not is_real_number(test_size) or not 0 <= test_size < 1:
-        raise DataError(
-            f"The test size must be a fraction from 0 up to (not including) 1, not {test_size!r}."
-        )
-    if not is_whole_number(max_classes) or max_classes < 2:
-        raise DataError(f"max_classes must be a whole number of at least 2, not {max_classes!r}.")
-    seed_ok = is_whole_number(random_state) and 0 <= random_state < 2**32
-    if not (random_state is None or seed_ok or isinstance(random_state, np.random.RandomState)):
-        raise DataError(
-            f"The random seed must be a whole number from 0 to {2**32 - 1} (or None), "
-            f"not {random_state!r}."
-        )
 
 
 def _usable_rows(has_label: np.ndarray, complete: np.ndarray | None) -> tuple[np.ndarray, list[str]]:

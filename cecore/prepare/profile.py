@@ -14,11 +14,7 @@ from cecore.prepare.table import named_table, require_column
 from cecore.prepare.target import MAX_CLASSES, exact_integers
 
 SUGGESTED_MAX_CLASSES = 20  # suggest_target's limit when no column has a target-like name
-
-
 FREE_TEXT_MIN_DISTINCT = 20  # text with more different values (and > half the rows) is free text
-
-
 _ID_NAME = re.compile(
     r"(?:^|[_\s.\-])(?:id|uuid|guid|key)$|[a-z0-9](?:Id|ID)$|^(?:index|idx|rowid|row_id|unnamed: ?\d+)$",
     re.IGNORECASE,
@@ -33,8 +29,6 @@ _TARGET_NAMES = (
 
 # Whole-number columns that hold years or counts, not class codes (suggest_target avoids them)
 _YEAR_NAME = re.compile(r"year|(?:^|[_\s.\-])yr$|^yr(?:$|[_\s.\-])", re.IGNORECASE)
-
-
 _COUNT_WORDS = (
     r"(?:n|nb|num|number|count|cnt|size|qty|quantity|total|amount|age|pop|population|people"
     r"|persons|guests|children|kids|rooms|bedrooms|bathrooms|visits|days|hours|minutes)"
@@ -49,8 +43,6 @@ _COUNT_NAME = re.compile(
 
 
 _COUNT_CAMEL_CASE = re.compile(r"[a-z](?:Count|Size|Total)$")
-
-
 _BOOLEAN_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
 
 

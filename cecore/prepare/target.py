@@ -10,11 +10,7 @@ from cecore.io.values import INTEGER_TEXT, is_text, numeric_view
 from cecore.wording import count_of
 
 MIN_ROWS = 4  # fewest usable rows prepare accepts
-
-
 MAX_CLASSES = 50  # prepare's default limit on the number of classes
-
-
 CONTINUOUS_MIN_DISTINCT = 10  # a non-integer target with more values than this is continuous
 
 

@@ -16,8 +16,6 @@ from cecore.prepare.features import FeatureSpec
 from cecore.wording import count_of
 
 MAX_CATEGORIES = 20  # one-hot columns per categorical input, the rarest values grouped
-
-
 _TRANSFORM_VALUES = 2**22  # output floats per ColumnTransformer.transform call (32 MB)
 
 
