@@ -72,6 +72,16 @@ def prepare_data(df, target, features, options, seed):
     return prepare(df, target, features, **replace(options, random_state=seed).keywords())
 
 
+def error_message(error, epochs_done):
+    """What to say when an epoch raised ``error`` after ``epochs_done`` finished epochs."""
+    what = ("there was not enough memory" if isinstance(error, MemoryError)
+            else f"{type(error).__name__}: {error}")
+    if epochs_done:
+        return (f"Training stopped in epoch {epochs_done + 1} because {what}; the model of "
+                f"epoch {epochs_done} is kept.")
+    return f"Training stopped in its first epoch because {what}; there is no model."
+
+
 def resolve_model(model, n_classes):
     """"logistic" or "softmax" for ``model`` on ``n_classes`` classes.
 
@@ -98,7 +108,8 @@ class TrainingRun:
     """One training run: its data, estimator, records so far and the epochs still to come.
 
     ``status`` is "running", then "converged", "max_epochs", "diverged" (the estimator's
-    ``stop_reason_``) or "stopped" (by :meth:`stop`); ``message`` says it in words.
+    ``stop_reason_``) or "stopped" (by :meth:`stop`, or by an error inside an epoch: the
+    model of the last finished epoch is kept); ``message`` says it in words.
     ``compute_seconds`` counts only the time spent inside the epochs, not in the consumer.
     :meth:`step` and :meth:`stop` may be called from different threads (a Streamlit session
     can start a new script thread while the old one finishes an epoch).
@@ -145,6 +156,10 @@ class TrainingRun:
             except StopIteration:
                 self.status = self.estimator.stop_reason_
                 self.message = self.estimator.stop_message_
+                return None
+            except Exception as error:  # MemoryError too: the run ends, its model is kept
+                self.status = "stopped"
+                self.message = error_message(error, len(self.history))
                 return None
             finally:
                 self.compute_seconds += time.perf_counter() - started

@@ -1521,3 +1521,26 @@ def test_many_repeated_column_names_are_renamed_in_linear_time():
     frame = read_csv((",".join(["a"] * n) + "\n" + ",".join(["1"] * n) + "\n").encode())
     assert list(frame.columns[:3]) == ["a", "a.1", "a.2"] and frame.columns[-1] == f"a.{n - 1}"
     assert frame.columns.is_unique
+
+
+def test_the_split_keeps_every_class_in_both_parts():
+    table = pd.DataFrame({"x": np.arange(60.0), "label": ["a"] * 29 + ["b"] * 29 + ["c"] * 2})
+    for test_size in (0.9, 0.1, 0.5, 0.75):
+        for seed in range(20):
+            prepared = prepare(table, "label", ["x"], test_size=test_size, random_state=seed)
+            assert set(prepared.y_train) == {0, 1, 2}, (test_size, seed)
+            assert set(prepared.y_test) == {0, 1, 2}, (test_size, seed)
+            assert len(prepared.y_test) == int(np.ceil(test_size * 60))
+            both = np.sort(np.concatenate([prepared.train_positions, prepared.test_positions]))
+            np.testing.assert_array_equal(both, np.arange(60))
+
+
+def test_a_split_that_already_holds_every_class_is_sklearns():
+    from sklearn.model_selection import train_test_split
+
+    table = messy_table()
+    prepared = prepare(table, "label", test_size=0.3, random_state=3)
+    train, test = train_test_split(np.arange(len(prepared.y)), test_size=0.3,
+                                   stratify=prepared.y, random_state=3)
+    np.testing.assert_array_equal(prepared.train_positions, train)
+    np.testing.assert_array_equal(prepared.test_positions, test)

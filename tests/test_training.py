@@ -452,3 +452,45 @@ def test_live_cost_caption_names_training_and_drawing_time():
     assert live_cost_caption(1, 1.5, one) == (
         "1 epoch in 1.50 s of training; the live chart took 0.0 ms (0% of the time) "
         "for 1 redraw.")
+
+
+def test_an_error_inside_an_epoch_stops_the_run_and_keeps_the_last_good_epoch(monkeypatch):
+    from cecore.objective import MultinomialObjective
+
+    frame = samples.load_sample("iris")
+    config = TrainConfig(solver="gd", epochs=50)
+    one_epoch = trained(frame, "target", config=TrainConfig(solver="gd", epochs=1))
+    calls = []
+    real = MultinomialObjective.loss_objective_gradient
+
+    def fails_in_epoch_2(self, theta):
+        calls.append(1)
+        if len(calls) == 3:  # the starting point, epoch 1, then epoch 2
+            raise MemoryError
+        return real(self, theta)
+
+    monkeypatch.setattr(MultinomialObjective, "loss_objective_gradient", fails_in_epoch_2)
+    run = TrainingRun(prepare_data(frame, "target", None, DataOptions(), 0), config)
+    assert run.step()["epoch"] == 1
+    assert run.step() is None
+    assert run.status == "stopped" and not run.running
+    assert run.message == ("Training stopped in epoch 2 because there was not enough memory; "
+                           "the model of epoch 1 is kept.")
+    assert run.step() is None and run.status == "stopped"  # stays stopped, no AttributeError
+    assert len(run.history) == 1 and run.usable
+    np.testing.assert_array_equal(run.estimator.coef_, one_epoch.estimator.coef_)
+    assert run.evaluate().split == "test"
+
+
+def test_an_error_in_the_first_epoch_leaves_no_model(monkeypatch):
+    from cecore.objective import MultinomialObjective
+
+    def always_fails(self, theta):
+        raise FloatingPointError("overflow in exp")
+
+    run = TrainingRun(prepare_data(samples.load_sample("iris"), "target", None, DataOptions(),
+                                   0), TrainConfig())
+    monkeypatch.setattr(MultinomialObjective, "loss_objective_gradient", always_fails)
+    assert run.step() is None
+    assert run.status == "stopped" and not run.usable
+    assert "FloatingPointError: overflow in exp" in run.message and "no model" in run.message

@@ -14,7 +14,14 @@ from cecore.wording import count_of
 def split_positions(
     y: np.ndarray, classes: np.ndarray, test_size: float, random_state
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified, seeded train and test positions; all rows train when ``test_size`` is 0."""
+    """Stratified, seeded train and test positions; all rows train when ``test_size`` is 0.
+
+    Every class is in both parts: sklearn's stratified split rounds each class's share, and
+    a class of 2 rows can land wholly in one part at a large or small test size (29, 29 and 2
+    rows at ``test_size=0.9``); then one of its rows changes places with a row of the class
+    most represented in the other part (see :func:`with_every_class`). A split that cannot
+    hold every class in both parts raises DataError.
+    """
     positions = np.arange(len(y))
     if test_size == 0:
         return positions, positions[:0]
@@ -37,4 +44,29 @@ def split_positions(
     train, test = train_test_split(
         positions, test_size=test_size, stratify=y, random_state=random_state
     )
+    return with_every_class(train, test, y, len(classes))
+
+
+def with_every_class(
+    train: np.ndarray, test: np.ndarray, y: np.ndarray, n_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The split with every class in both parts, the sizes of the parts unchanged.
+
+    While a class k has no row in one part (all its rows, at least 2, are in the other),
+    its last row there swaps places with the last row, in the first part, of the class
+    with the most rows in that first part (it has at least 2, since the part holds at least
+    ``n_classes`` rows over fewer classes): no class leaves a part, so this ends. Splits
+    that already hold every class are returned unchanged.
+    """
+    train, test = train.copy(), test.copy()
+    for short, other in ((train, test), (test, train)):
+        while True:
+            counts = np.bincount(y[short], minlength=n_classes)
+            missing = np.flatnonzero(counts == 0)
+            if not len(missing):
+                break
+            donor = int(counts.argmax())
+            give = np.flatnonzero(y[short] == donor)[-1]
+            take = np.flatnonzero(y[other] == missing[0])[-1]
+            short[give], other[take] = other[take], short[give]
     return train, test
