@@ -10,6 +10,12 @@ from cecore.charts.binary import (
     ce_vs_mse_loss,
     home_loss_chart,
 )
+from cecore.charts.probabilities import (
+    precision_recall_chart,
+    reliability_diagram,
+    roc_chart,
+    threshold_confusion,
+)
 from cecore.charts.softmax import (
     distribution_bars,
     simplex_loss,
@@ -30,7 +36,8 @@ from cecore.charts.training import (
 __all__ = [
     "COLOR_Y0", "COLOR_Y1", "OKABE_ITO", "base_layout", "binary_loss_curves",
     "ce_vs_mse_gradient", "ce_vs_mse_loss", "coefficient_bars", "confusion_heatmap",
-    "decision_map", "distribution_bars", "home_loss_chart", "loss_axis_range", "plotly_text",
+    "decision_map", "distribution_bars", "precision_recall_chart", "reliability_diagram",
+    "roc_chart", "threshold_confusion", "home_loss_chart", "loss_axis_range", "plotly_text",
     "sample_loss_histogram", "simplex_loss", "softmax_gradient", "softmax_logit_sweep",
     "softmax_probabilities", "training_loss",
 ]
