@@ -1,0 +1,17 @@
+"""What the training page's parts share: the session state's keys and literal user text."""
+
+import streamlit as st
+
+from pages._markdown import markdown_text
+
+state = st.session_state
+KEEP = "session"  # persist_state: widget values survive page switches
+UPLOADED, UPLOAD_SEEN, UPLOAD_ERROR = "train_uploaded", "train_upload_seen", "train_upload_error"
+DATA_KEY, FRAME, PREPARED = "train_data_key", "train_frame", "train_prepared"
+DESCRIBED = "train_described"
+RUN, RUN_SIGNATURE, LIVE_COST = "train_run", "train_run_signature", "train_live_cost"
+
+
+def say(box, text):
+    """Show text that may hold a user's column names or values, literally."""
+    box(markdown_text(text))

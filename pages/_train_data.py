@@ -1,0 +1,221 @@
+"""The training page's data part: the source (upload or sample), the preview, the target,
+the features and the data options, and the prepared data kept in the session."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from cecore import data, samples
+from cecore.io import MAX_UPLOAD_MB
+from cecore.prepare.options import DATES, MISSING
+from cecore.training import DataOptions, prepare_data
+from pages._markdown import markdown_text
+from pages._shared import BIND_URL
+from pages._train_common import (
+    DATA_KEY,
+    DESCRIBED,
+    FRAME,
+    KEEP,
+    PREPARED,
+    UPLOAD_ERROR,
+    UPLOAD_SEEN,
+    UPLOADED,
+    say,
+    state,
+)
+
+SOURCES = {"upload": "Upload a CSV", "sample": "Sample dataset"}
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the file…")
+def read_upload(content):
+    """Parse an uploaded file once per content: ``(DataFrame, None)`` or ``(None, message)``."""
+    try:
+        return data.read_csv(content), None
+    except data.DataError as error:
+        return None, str(error)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def sample_frame(name, noise):
+    return samples.load_sample(name, noise=noise) if noise is not None else samples.load_sample(name)
+
+
+
+def choose_data():
+    """The data source widgets; returns ``(DataFrame or None, key, label)``."""
+    source = st.segmented_control("Data", list(SOURCES), format_func=SOURCES.get,
+                                  key="train_source", default="upload", required=True,
+                                  bind=BIND_URL, persist_state=KEEP)
+    if source == "sample":
+        name = st.selectbox("Sample dataset", list(samples.SAMPLES), key="train_sample",
+                            bind=BIND_URL, persist_state=KEEP)
+        st.caption(samples.SAMPLES[name].description)
+        noise = None
+        if samples.SAMPLES[name].synthetic:
+            noise = st.slider("Noise (spread of the points)", 0.0, 1.0, 0.2, step=0.05,
+                              key="train_noise", bind=BIND_URL, persist_state=KEEP)
+        return sample_frame(name, noise), ("sample", name, noise), f"sample '{name}'"
+    upload = st.file_uploader(
+        f"Upload a CSV file (csv, tsv or txt; up to {MAX_UPLOAD_MB} MB)",
+        type=["csv", "tsv", "txt"], key="train_upload")
+    st.caption("The encoding, the delimiter, a decimal comma and the header row are detected; "
+               "title lines above the table are skipped. The file stays in this session only.")
+    if upload is not None and upload.file_id != state.get(UPLOAD_SEEN):
+        state[UPLOAD_SEEN] = upload.file_id
+        content = upload.getvalue()
+        frame, error = read_upload(content)
+        if error is None:
+            digest = hashlib.sha256(content).hexdigest()[:16]
+            state[UPLOADED] = {"name": upload.name, "frame": frame, "key": ("upload", digest)}
+            state[UPLOAD_ERROR] = None
+        else:
+            state[UPLOAD_ERROR] = (upload.file_id, upload.name, error)
+    error = state.get(UPLOAD_ERROR)
+    kept = state.get(UPLOADED)
+    if error is not None and upload is not None and error[0] == upload.file_id:
+        say(st.error, f"{error[1]}: {error[2]}")
+        if kept is not None:
+            say(st.info, f"Still using the previous file, {kept['name']}.")
+    if kept is None:
+        return None, None, None
+    return kept["frame"], kept["key"], f"file '{kept['name']}'"
+
+
+def preview(frame, label):
+    with st.expander(f"Preview of the {markdown_text(label)}: {frame.shape[0]:,} rows, "
+                     f"{frame.shape[1]} columns", expanded=True):
+        for note in frame.attrs.get("notes", []):
+            say(st.caption, note)
+        st.dataframe(frame.head(10), width="stretch")
+        st.dataframe(described(frame), width="stretch", hide_index=True,
+                     column_config={"kind": st.column_config.TextColumn(
+                         help="numeric, categorical, text (free text), datetime, boolean, "
+                              "id (every row different), constant or empty")})
+
+
+def described(frame):
+    """``describe_columns`` of the current data, computed once per data (it reads every value)."""
+    cached = state.get(DESCRIBED)
+    if cached is None or cached[0] is not frame:
+        cached = (frame, data.describe_columns(frame))
+        state[DESCRIBED] = cached
+    return cached[1]
+
+
+def date_columns(frame):
+    columns = described(frame)
+    return list(columns.loc[columns["kind"] == "datetime", "name"])
+
+
+def suggested_features(frame, target):
+    """Default features for ``target``: the useful columns (dates too when expanded)."""
+    features, excluded = data.suggest_features(frame, target)
+    if state.get("train_dates") == "expand":
+        dates = [c for c in date_columns(frame) if c in excluded]
+        features = [c for c in frame.columns if c in features or c in dates]
+        excluded = {c: why for c, why in excluded.items() if c not in dates}
+    return features, excluded
+
+
+def reset_features():
+    """on_change of the target and the date handling: re-suggest the features."""
+    frame = state.get(FRAME)
+    if frame is not None and state.get("train_target") in frame.columns:
+        state["train_features"] = suggested_features(frame, state["train_target"])[0]
+
+
+def default_target(frame):
+    try:
+        return data.suggest_target(frame)
+    except data.DataError:
+        return frame.columns[-1]
+
+
+def sync_choices(frame, key):
+    """When the data changes, keep target and features that still exist, suggest the rest."""
+    if state.get(DATA_KEY) == key:
+        return
+    state[DATA_KEY] = key
+    if state.get("train_target") not in frame.columns:
+        state["train_target"] = default_target(frame)
+        state.pop("train_features", None)
+    kept = [c for c in state.get("train_features", []) if c in frame.columns
+            and c != state["train_target"]]
+    state["train_features"] = kept or suggested_features(frame, state["train_target"])[0]
+
+
+def choose_columns(frame):
+    """Target, features and preprocessing widgets; returns ``(target, features, options)``."""
+    left, right = st.columns([1, 2], gap="medium")
+    target = left.selectbox("Target column", list(frame.columns), key="train_target",
+                            on_change=reset_features, persist_state=KEEP,
+                            help="The column to predict: a column with a few classes.")
+    features = right.multiselect("Feature columns", [c for c in frame.columns if c != target],
+                                 key="train_features", persist_state=KEEP)
+    _, excluded = suggested_features(frame, target)
+    if excluded:
+        with right.expander(f"{len(excluded)} column{'s are' if len(excluded) > 1 else ' is'} "
+                            "left out by default",
+                            expanded=len(excluded) <= 5):
+            st.dataframe(pd.DataFrame({"column": list(excluded),
+                                       "why": list(excluded.values())}),
+                         hide_index=True, width="stretch")
+    dates = date_columns(frame)
+    cols = st.columns(4, gap="medium")
+    with cols[0]:
+        date_mode = st.radio("Date columns", DATES, key="train_dates",
+                             format_func={"drop": "leave out", "expand": "expand"}.get,
+                             help="expand: year, month, day and weekday as four numbers",
+                             on_change=reset_features, bind=BIND_URL, persist_state=KEEP,
+                             disabled=not dates)
+        if dates:
+            verb = "left out" if date_mode == "drop" else "expanded into 4 numbers each"
+            say(st.caption, f"Dates ({', '.join(dates)}) are {verb}.")
+        else:
+            st.caption("This table has no date columns.")
+    missing = cols[1].radio("Missing values", MISSING, key="train_missing",
+                            format_func={"impute": "fill in", "drop": "drop rows"}.get,
+                            help="fill in: the median (numbers) or the most frequent value "
+                                 "(categories) of the training rows; drop rows: leave out "
+                                 "every row with a missing value in a used column",
+                            bind=BIND_URL, persist_state=KEEP)
+    with cols[2]:
+        scale = st.toggle("Standardize features", value=True, key="train_scale",
+                          bind=BIND_URL, persist_state=KEEP)
+        st.caption("Gradient descent uses one step size for every weight: on unscaled "
+                   "features the loss is a long, narrow valley and it crawls, standardized "
+                   "(mean 0, sd 1) it converges in far fewer epochs.")
+    test_size = cols[3].slider("Test share", 0.0, 0.5, 0.25, step=0.05, key="train_test_size",
+                               bind=BIND_URL, persist_state=KEEP,
+                               help="Held out rows, split stratified by class with the seed.")
+    return target, features, DataOptions(test_size=test_size, missing=missing, scale=scale,
+                                         dates=date_mode)
+
+
+def prepared_for(box, frame, signature, target, features, options, seed):
+    """The prepared data for these choices (kept in the session), or None after a DataError;
+    its summary, notes or error go into the container ``box``."""
+    cached = state.get(PREPARED)
+    if cached is None or cached[0] != signature:
+        try:
+            cached = (signature, prepare_data(frame, target, features, options, seed), None)
+        except data.DataError as error:
+            cached = (signature, None, str(error))
+        state[PREPARED] = cached
+    _, prepared, error = cached
+    if error is not None:
+        say(box.error, error)
+        return None
+    classes = ", ".join(str(c) for c in prepared.classes[:12])
+    more = "…" if len(prepared.classes) > 12 else ""
+    say(box.caption, f"{len(prepared.y):,} rows → {len(prepared.y_train):,} for training and "
+                    f"{len(prepared.y_test):,} for testing; {len(prepared.feature_names)} model "
+                    f"feature{'s' if len(prepared.feature_names) != 1 else ''}; "
+                    f"{len(prepared.classes)} classes: {classes}{more}.")
+    if prepared.notes:
+        with box.expander(f"Notes on the preparation ({len(prepared.notes)})"):
+            for note in prepared.notes:
+                say(st.caption, note)
+    return prepared
