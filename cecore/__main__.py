@@ -60,6 +60,12 @@ def build_parser():
     train.add_argument("--tol", type=float, default=DEFAULTS.tol,
                        help=f"stop when the gradient norm is at most this (default: "
                             f"{DEFAULTS.tol})")
+    train.add_argument("--validation-share", type=float, default=DEFAULTS.validation_share,
+                       metavar="F", help="share of the training rows held out of fitting to "
+                                         "fit a temperature for the probabilities (default: 0)")
+    train.add_argument("--threshold", type=float, default=0.5, metavar="T",
+                       help="two classes: call the second class when its probability is at "
+                            "least T, for per_class_test (default: 0.5)")
     train.add_argument("--test-size", type=float, default=DATA_DEFAULTS.test_size,
                        help=f"share of rows held out for testing (default: "
                             f"{DATA_DEFAULTS.test_size})")
@@ -127,9 +133,12 @@ def _table(result, run):
 
 
 def train(args):
+    if not 0 <= args.threshold <= 1:
+        raise DataError(f"--threshold must be a probability from 0 to 1, not {args.threshold}.")
     config = TrainConfig(model=args.model, learning_rate=args.learning_rate,
                          epochs=args.epochs, batch_size=args.batch_size, solver=args.solver,
-                         alpha=args.alpha, tol=args.tol, seed=args.seed)
+                         alpha=args.alpha, tol=args.tol, seed=args.seed,
+                         validation_share=args.validation_share)
     options = DataOptions(test_size=args.test_size, missing=args.missing,
                           scale=not args.no_scale, dates=args.dates)
     frame = read_csv(args.file)
@@ -148,7 +157,7 @@ def train(args):
     if not run.usable:
         print(f"error: {run.message}", file=sys.stderr)
         return 1
-    result = summary(run)
+    result = summary(run, threshold=args.threshold)
     print(json.dumps(result) if args.json else _table(result, run))
     return 0
 

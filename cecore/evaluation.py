@@ -14,6 +14,12 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from cecore.compare import Comparison, agreement_note, compare
 from cecore.losses import cross_entropy
+from cecore.probability_report import (
+    ProbabilityReport,
+    TemperatureScaling,
+    probability_report,
+    temperature_scaling,
+)
 
 WORST_ROWS = 10
 
@@ -26,6 +32,8 @@ class Results:
     ``sample_losses`` is each row's cross-entropy ``-log p_true`` (clipped like log_loss);
     ``coefficients`` has one row per weight vector (logistic: the log-odds of the second
     class), one column per model feature (standardized when scaling is on).
+    ``probabilities`` says what the probabilities are worth on those rows; ``temperature``
+    is the temperature scaling fitted on the run's validation rows (None without them).
     """
 
     comparison: Comparison
@@ -37,11 +45,13 @@ class Results:
     sample_losses: np.ndarray
     predictions: pd.DataFrame
     worst: pd.DataFrame
+    probabilities: ProbabilityReport
+    temperature: TemperatureScaling | None
 
 
 def evaluate_run(run):
     p, model, names = run.prepared, run.estimator, run.class_names()
-    comparison = compare(model, p.X_train, p.y_train, p.X_test, p.y_test,
+    comparison = compare(model, run.X_fit, run.y_fit, p.X_test, p.y_test,
                          alpha=run.config.alpha, record=run.last, seconds=run.compute_seconds)
     has_test = len(p.y_test) > 0
     split = "test" if has_test else "training"
@@ -62,10 +72,17 @@ def evaluate_run(run):
     losses = cross_entropy(y, proba, reduction="none")
     predictions = _predictions(run, split, y, proba, losses)
     worst = predictions.sort_values("loss", ascending=False, kind="stable").head(WORST_ROWS)
+    temperature = None
+    if len(run.y_validation):
+        temperature = temperature_scaling(model.decision_function(run.X_validation),
+                                          run.y_validation, model.decision_function(X), y,
+                                          names)
     return Results(comparison=comparison, note=agreement_note(comparison, run.status),
                    split=split, confusion=confusion, per_class=per_class,
                    coefficients=coefficients, sample_losses=losses, predictions=predictions,
-                   worst=worst)
+                   worst=worst,
+                   probabilities=probability_report(y, proba, names),
+                   temperature=temperature)
 
 
 def evaluated_positions(run, split):

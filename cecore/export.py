@@ -32,13 +32,41 @@ def jsonable(value):
     return str(value)
 
 
-def summary(run):
+def probability_summary(results, class_names, threshold=0.5):
+    """What the probabilities are worth on the evaluated rows, in numbers: ``ece_*``,
+    ``brier_*``, ``roc_auc_*`` and ``average_precision_*`` (two classes), ``per_class_*``
+    ({class: {precision, recall}}: for two classes at ``p >= threshold``, else of the most
+    probable class), and the fitted ``temperature`` with the log loss and ECE after it."""
+    report, split = results.probabilities, results.split
+    summary = {f"ece_{split}": report.expected_calibration_error}
+    if report.curves is not None:
+        summary["threshold"] = threshold
+        summary[f"brier_{split}"] = report.brier["brier"]
+        summary[f"roc_auc_{split}"] = report.curves.roc_auc()
+        summary[f"average_precision_{split}"] = report.curves.average_precision()
+        summary[f"per_class_{split}"] = report.curves.at(threshold).per_class(class_names)
+    else:
+        summary[f"per_class_{split}"] = {
+            str(name): {"precision": row["precision"], "recall": row["recall"]}
+            for name, row in results.per_class.iterrows()}
+    if results.temperature is not None:
+        scaling = results.temperature
+        summary["temperature"] = scaling.temperature
+        summary["n_validation"] = scaling.n_validation
+        summary[f"log_loss_{split}_after_temperature"] = scaling.after.log_loss
+        summary[f"ece_{split}_after_temperature"] = scaling.after.expected_calibration_error
+    return summary
+
+
+def summary(run, threshold=0.5):
     """The run in numbers: what ``python -m cecore train --json`` prints.
 
     Our losses come from the training record, ``sklearn_log_loss_*`` from
-    ``sklearn.metrics.log_loss`` on our probabilities, ``sklearn_solver`` from lbfgs.
+    ``sklearn.metrics.log_loss`` on our probabilities, ``sklearn_solver`` from lbfgs; the
+    probabilities' worth from :func:`probability_summary` at ``threshold``.
     """
-    c = run.evaluate().comparison
+    results = run.evaluate()
+    c = results.comparison
     p, last = run.prepared, run.last
     return jsonable({
         "model": run.kind,
@@ -46,7 +74,7 @@ def summary(run):
         "target": p.target,
         "classes": run.class_names(),
         "features": p.feature_names,
-        "n_train": len(p.y_train),
+        "n_train": len(run.y_fit),
         "n_test": len(p.y_test),
         "epochs": last["epoch"],
         "stop_reason": run.status,
@@ -74,6 +102,7 @@ def summary(run):
         },
         "max_proba_difference": c.max_proba_difference,
         "objective_gap": c.objective_gap,
+        **probability_summary(results, run.class_names(), threshold),
     })
 
 

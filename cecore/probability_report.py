@@ -22,12 +22,14 @@ import pandas as pd
 from cecore.calibration import (
     brier_decomposition,
     expected_calibration_error,
+    fit_temperature,
     reliability_curve,
 )
-from cecore.losses import cross_entropy
+from cecore.losses import cross_entropy, sigmoid, softmax
 from cecore.thresholds import BinaryCurves
 
-__all__ = ["ProbabilityReport", "accuracy_note", "probability_report", "reliability_table"]
+__all__ = ["ProbabilityReport", "TemperatureScaling", "accuracy_note", "probability_report",
+           "reliability_table", "scaled_probabilities", "temperature_scaling"]
 
 
 @dataclass(frozen=True)
@@ -124,3 +126,43 @@ def reliability_table(report):
         weight = curve["count"] / max(1, int(curve["count"].sum()))
         rows.append((name, int(curve["count"].sum()), float((weight * gap).sum())))
     return pd.DataFrame(rows, columns=["curve", "rows", "calibration error"])
+
+
+@dataclass(frozen=True)
+class TemperatureScaling:
+    """One temperature ``T`` for all logits, fitted on held-out training rows (Guo et al.
+    2017): ``P = softmax(z / T)`` (two classes: ``sigmoid(z / T)``). ``T > 1`` softens
+    over-confident probabilities, ``T < 1`` sharpens timid ones; the predicted classes do
+    not change. ``before`` and ``after`` are the evaluated rows' reports without and with T.
+    """
+
+    temperature: float
+    n_validation: int
+    before: ProbabilityReport
+    after: ProbabilityReport
+
+
+def scaled_probabilities(logits, temperature):
+    """``softmax(Z / T)`` for (n, K) logits, or ``[1 - sigmoid(z/T), sigmoid(z/T)]`` for the
+    (n,) log-odds of two classes."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    if z.ndim == 1:
+        return np.column_stack([sigmoid(-z), sigmoid(z)])
+    return softmax(z, axis=1)
+
+
+def temperature_scaling(validation_logits, y_validation, logits, y, class_names, *,
+                        n_bins=10):
+    """Fit T on the held-out rows' logits (:func:`cecore.calibration.fit_temperature`) and
+    report the evaluated rows (``logits``, ``y``) before and after; None without held-out
+    rows."""
+    if not len(y_validation):
+        return None
+    temperature = fit_temperature(validation_logits, y_validation)
+    return TemperatureScaling(
+        temperature=float(temperature), n_validation=len(y_validation),
+        before=probability_report(y, scaled_probabilities(logits, 1.0), class_names,
+                                  n_bins=n_bins),
+        after=probability_report(y, scaled_probabilities(logits, temperature), class_names,
+                                 n_bins=n_bins),
+    )

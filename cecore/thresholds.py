@@ -73,6 +73,20 @@ class ThresholdCounts:
              + self.false_negatives)
         return (self.true_positives + self.true_negatives) / n if n else 0.0
 
+    def per_class(self, class_names) -> dict:
+        """``{class: {"precision", "recall"}}`` of both classes at this threshold: class 1 is
+        called when ``p >= threshold``, class 0 otherwise (``precision_recall_fscore_support``
+        of the called classes)."""
+        negative, positive = (str(name) for name in class_names)
+        called_negative = self.true_negatives + self.false_negatives
+        negatives = self.true_negatives + self.false_positives
+        return {
+            negative: {"precision": self.true_negatives / called_negative if called_negative
+                       else 0.0,
+                       "recall": self.true_negatives / negatives if negatives else 0.0},
+            positive: {"precision": self.precision, "recall": self.recall},
+        }
+
     def cost(self, cost_false_positive: float, cost_false_negative: float) -> float:
         """The mean cost per row, ``(c_FP FP + c_FN FN) / n``."""
         n = (self.true_positives + self.false_positives + self.true_negatives

@@ -22,10 +22,12 @@ from cecore.evaluation import evaluate_run
 from cecore.models import LogisticRegressionGD, SoftmaxRegressionGD
 from cecore.prepare import prepare
 from cecore.prepare.options import DataOptions
+from cecore.prepare.split import split_positions
 
 MODELS = ("auto", "logistic", "softmax")
 SOLVERS = ("gd", "nesterov")
 MAX_EPOCHS = 100_000
+MAX_VALIDATION_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,10 @@ class TrainConfig:
     The defaults (Nesterov, the "auto" step: ``1/L`` adapted to the measured curvature,
     ``alpha = 0.01``) converge to ``tol`` on every
     bundled sample within 500 epochs. ``seed`` seeds the train/test split and the
-    mini-batch order. Invalid values raise ValueError naming the field.
+    mini-batch order. ``validation_share`` of the training rows (stratified, seeded) are
+    held out of training to fit the temperature of the probabilities (see
+    :func:`cecore.probability_report.temperature_scaling`); the test rows never are.
+    Invalid values raise ValueError naming the field.
     """
 
     model: str = "auto"
@@ -46,6 +51,7 @@ class TrainConfig:
     alpha: float = 0.01
     tol: float = 1e-6
     seed: int = 0
+    validation_share: float = 0.0
 
     def __post_init__(self):
         lr = self.learning_rate
@@ -63,6 +69,9 @@ class TrainConfig:
             "tol": (is_nonnegative_number(self.tol), "a number >= 0"),
             "seed": (is_whole_number(self.seed) and 0 <= self.seed < 2**32,
                      "a whole number from 0 to 2**32 - 1"),
+            "validation_share": (is_nonnegative_number(self.validation_share)
+                                 and self.validation_share <= MAX_VALIDATION_SHARE,
+                                 f"a fraction from 0 to {MAX_VALIDATION_SHARE}"),
         })
 
 
@@ -128,10 +137,21 @@ class TrainingRun:
         self.compute_seconds = 0.0
         self._results = None
         self._lock = threading.Lock()
+        self.fit_positions, self.validation_positions = split_positions(
+            prepared.y_train, prepared.classes, config.validation_share, config.seed,
+            parts=("fitted", "validation"), setting="validation share")
+        # the rows the model is fitted on (all training rows without a validation share),
+        # and the training rows held out of fitting
+        X, y = prepared.X_train, prepared.y_train
+        held_out = len(self.validation_positions) > 0
+        self.X_fit = X[self.fit_positions] if held_out else X
+        self.y_fit = y[self.fit_positions] if held_out else y
+        self.X_validation = X[self.validation_positions]
+        self.y_validation = y[self.validation_positions]
         has_test = len(prepared.y_test) > 0
         # fit_iter validates now, so bad settings fail before the first epoch
         self._epochs = self.estimator.fit_iter(
-            prepared.X_train, prepared.y_train,
+            self.X_fit, self.y_fit,
             X_val=prepared.X_test if has_test else None,
             y_val=prepared.y_test if has_test else None,
         )

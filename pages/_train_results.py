@@ -1,5 +1,6 @@
 """The training page's results: the comparison with scikit-learn, the test rows (confusion,
-per class, weights, per-row losses, decision boundary) and the downloads."""
+per class, weights, per-row losses, decision boundary), what the probabilities are worth,
+and the downloads."""
 
 import streamlit as st
 
@@ -7,6 +8,7 @@ from cecore import charts
 from cecore.evaluation import decision_grid
 from cecore.export import history_csv, model_json, predictions_csv
 from pages._shared import show_chart
+from pages._train_probabilities import show_probabilities
 
 
 def show_comparison(results):
@@ -63,6 +65,7 @@ def show_results(run):
         st.caption("The model's probabilities over the two features "
                    f"({'standardized' if run.options.scale else 'as in the table'}), with "
                    f"the {grid.split} rows on top.")
+    show_probabilities(results)
     st.subheader("Downloads")
     cols = st.columns(3)
     cols[0].download_button("Model (JSON)", model_json(run), file_name="model.json",

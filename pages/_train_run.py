@@ -54,9 +54,15 @@ def choose_settings():
     seed = cols[3].number_input("Seed", min_value=0, max_value=2**32 - 1, value=0, step=1,
                                 key="train_seed", bind=BIND_URL, persist_state=KEEP,
                                 help="Seeds the train/test split and the mini-batch order.")
+    validation = cols[0].slider(
+        "Validation share", 0.0, 0.5, 0.0, step=0.05, key="train_validation_share",
+        bind=BIND_URL, persist_state=KEEP,
+        help="Training rows held out of fitting (stratified, seeded): a temperature fitted "
+             "on them calibrates the probabilities. The test rows are never used for it.")
     return TrainConfig(model=model, learning_rate="auto" if auto_lr else float(lr),
                        epochs=int(epochs), batch_size=int(batch) if mini else None,
-                       solver=solver, alpha=float(alpha), tol=float(tol), seed=int(seed))
+                       solver=solver, alpha=float(alpha), tol=float(tol), seed=int(seed),
+                       validation_share=float(validation))
 
 
 def stop_training():

@@ -140,3 +140,57 @@ def test_bad_files_exit_2_without_a_traceback(tmp_path, content):
 def test_a_missing_file_exits_2(capsys, tmp_path):
     assert main(["train", str(tmp_path / "missing.csv"), "--target", "y"]) == 2
     assert "There is no file" in capsys.readouterr().err
+
+
+def test_the_json_says_what_the_probabilities_are_worth(capsys, messy_csv):
+    from sklearn.metrics import (
+        average_precision_score,
+        brier_score_loss,
+        log_loss,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+
+    from cecore.calibration import expected_calibration_error, fit_temperature
+    from cecore.data import read_csv
+    from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data
+
+    result, _ = run_json(capsys, messy_csv, "--target", "churned", "--threshold", "0.3",
+                         "--validation-share", "0.25")
+    config = TrainConfig(validation_share=0.25)
+    run = TrainingRun(prepare_data(read_csv(messy_csv), "churned", None, DataOptions(), 0),
+                      config)
+    for _ in run.records():
+        pass
+    y, p = run.prepared.y_test, run.estimator.predict_proba(run.prepared.X_test)
+    assert result["n_train"] == len(run.y_fit) and result["n_validation"] == len(run.y_validation)
+    assert result["ece_test"] == pytest.approx(expected_calibration_error(y, p), abs=1e-12)
+    assert result["brier_test"] == pytest.approx(brier_score_loss(y, p[:, 1]), abs=1e-12)
+    assert result["roc_auc_test"] == pytest.approx(roc_auc_score(y, p[:, 1]), abs=1e-12)
+    assert result["average_precision_test"] == pytest.approx(
+        average_precision_score(y, p[:, 1]), abs=1e-12)
+    precision, recall, _, _ = precision_recall_fscore_support(
+        y, (p[:, 1] >= 0.3).astype(int), labels=[0, 1], zero_division=0)
+    assert result["threshold"] == 0.3
+    assert result["per_class_test"] == {
+        "no": {"precision": pytest.approx(precision[0]), "recall": pytest.approx(recall[0])},
+        "yes": {"precision": pytest.approx(precision[1]), "recall": pytest.approx(recall[1])}}
+    temperature = fit_temperature(run.estimator.decision_function(run.X_validation),
+                                  run.y_validation)
+    assert result["temperature"] == pytest.approx(temperature, rel=1e-12)
+    z = run.estimator.decision_function(run.prepared.X_test) / temperature
+    scaled = np.column_stack([1 / (1 + np.exp(z)), 1 / (1 + np.exp(-z))])
+    assert result["log_loss_test_after_temperature"] == pytest.approx(log_loss(y, scaled),
+                                                                      rel=1e-9)
+
+
+def test_multiclass_per_class_and_no_temperature_without_validation(capsys, iris_csv):
+    result, _ = run_json(capsys, iris_csv, "--target", "target")
+    assert set(result["per_class_test"]) == {"setosa", "versicolor", "virginica"}
+    assert "temperature" not in result and "roc_auc_test" not in result
+    assert 0 <= result["ece_test"] < 0.5
+
+
+def test_a_threshold_outside_0_1_is_an_error(capsys, messy_csv):
+    assert main(["train", str(messy_csv), "--target", "churned", "--threshold", "1.5"]) == 2
+    assert "--threshold must be a probability" in capsys.readouterr().err

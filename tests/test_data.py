@@ -1040,7 +1040,7 @@ def test_prepare_notes_use_the_singular_for_one():
     prepared = prepare(table, "label", ["age"], missing="drop")
     assert "1 row with missing values was dropped." in prepared.notes
     message = str(raises_data_error(prepare, messy_table().head(10), "label", test_size=0.1))
-    assert "splits 8 rows into 7 for training and 1 for testing" in message
+    assert "splits 8 rows into 7 training and 1 test rows" in message
 
 
 @pytest.mark.parametrize("kind", ["int64", "Int64 with a gap", "uint64", "text"])

@@ -93,3 +93,25 @@ def test_thinned_curve_keeps_the_ends():
     tx, ty = thinned_curve(x, x**2, max_points=100)
     assert tx[0] == 0 and tx[-1] == 1 and len(tx) <= 101
     np.testing.assert_array_equal(ty, tx**2)
+
+
+def test_temperature_scaling_on_held_out_training_rows():
+    from cecore.probability_report import scaled_probabilities, temperature_scaling
+
+    rng = np.random.default_rng(3)
+    z_true = rng.normal(0, 2, 40_000)
+    y = (rng.random(z_true.size) < 1 / (1 + np.exp(-z_true))).astype(int)
+    over_confident = 3 * z_true  # the model's logits: three times too sure
+    scaling = temperature_scaling(over_confident[:20_000], y[:20_000], over_confident[20_000:],
+                                  y[20_000:], ["a", "b"])
+    assert scaling.temperature == pytest.approx(3, rel=0.05)
+    assert scaling.n_validation == 20_000
+    assert scaling.after.log_loss < scaling.before.log_loss
+    assert (scaling.after.expected_calibration_error
+            < scaling.before.expected_calibration_error / 3)
+    after = scaled_probabilities(over_confident[20_000:], scaling.temperature)
+    assert scaling.after.log_loss == pytest.approx(log_loss(y[20_000:], after), rel=1e-12)
+    assert temperature_scaling(z_true[:0], y[:0], z_true, y, ["a", "b"]) is None
+    logits = rng.normal(size=(5, 3))
+    softened = scaled_probabilities(logits, 2.0)
+    np.testing.assert_allclose(softened, np.exp(logits / 2) / np.exp(logits / 2).sum(1)[:, None])

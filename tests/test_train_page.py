@@ -259,3 +259,68 @@ def test_divergence_is_explained_with_the_fix():
     assert at.session_state["train_run"].status == "diverged"
     assert "smaller learning rate" in at.error[0].value
     assert comparison(at) is None  # it diverged in the first epoch: no model to compare
+
+
+def metric_values(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def imbalanced_csv(n=4000, seed=0):
+    """A credit-default-like table: 4% defaulters that the default threshold mostly misses."""
+    rng = np.random.default_rng(seed)
+    income = rng.normal(0, 1, n)
+    debt = rng.normal(0, 1, n)
+    p = 1 / (1 + np.exp(-(-3.8 + 1.2 * debt - 0.8 * income)))
+    default = np.where(rng.random(n) < p, "yes", "no")
+    return pd.DataFrame({"income": income, "debt": debt, "default": default}).to_csv(
+        index=False).encode()
+
+
+def test_the_probabilities_section_equals_sklearn_and_moves_with_the_threshold():
+    from sklearn.metrics import log_loss, precision_score, recall_score, roc_auc_score
+
+    from cecore.calibration import expected_calibration_error
+
+    at = open_page()
+    upload(at, imbalanced_csv(), name="credit.csv")
+    assert at.selectbox(key="train_target").value == "default"
+    train(at)
+    run = at.session_state["train_run"]
+    y, p = run.prepared.y_test, run.estimator.predict_proba(run.prepared.X_test)
+    shown = metric_values(at)
+    assert float(shown["Log loss"]) == pytest.approx(log_loss(y, p), abs=5e-5)
+    assert float(shown["Expected calibration error"]) == pytest.approx(
+        expected_calibration_error(y, p), abs=5e-5)
+    assert float(shown["ROC AUC"]) == pytest.approx(roc_auc_score(y, p[:, 1]), abs=5e-5)
+    warning = plain(at.warning[0].value)
+    assert "calling every row 'no' would score" in warning
+    assert f"Of the {int(y.sum())} 'yes' rows the model finds" in warning
+
+    recall_at_half = float(shown["Recall"])
+    assert recall_at_half == pytest.approx(recall_score(y, p[:, 1] >= 0.5), abs=5e-4)
+    at.slider(key="train_threshold").set_value(0.1).run()
+    shown = metric_values(at)
+    assert float(shown["Recall"]) == pytest.approx(recall_score(y, p[:, 1] >= 0.1), abs=5e-4)
+    assert float(shown["Precision"]) == pytest.approx(precision_score(y, p[:, 1] >= 0.1),
+                                                      abs=5e-4)
+    assert float(shown["Recall"]) > recall_at_half
+    roc = json.loads(at.get("plotly_chart")[-2].proto.spec)  # confusion, ROC, PR
+    marker = next(t for t in roc["data"] if t["name"].startswith("threshold"))
+    assert marker["y"] == [pytest.approx(recall_score(y, p[:, 1] >= 0.1))]
+
+    at.number_input(key="train_cost_fn").set_value(9.0).run()
+    at.button(key="train_use_optimal").click().run()
+    assert at.slider(key="train_threshold").value == pytest.approx(0.1)
+    assert at.session_state["train_run"] is run  # moving the threshold retrains nothing
+
+
+def test_a_validation_share_fits_a_temperature_shown_before_and_after():
+    at = open_sample("breast_cancer", train_validation_share="0.2")
+    train(at)
+    run = at.session_state["train_run"]
+    scaling = run.evaluate().temperature
+    assert len(run.y_validation) == int(np.ceil(0.2 * len(run.prepared.y_train)))
+    assert float(metric_values(at)["Temperature T"]) == pytest.approx(scaling.temperature,
+                                                                      abs=5e-4)
+    names = [t["name"] for t in json.loads(at.get("plotly_chart")[-1].proto.spec)["data"]]
+    assert "before (T = 1)" in names and any(n.startswith("after (T = ") for n in names)

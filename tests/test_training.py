@@ -494,3 +494,27 @@ def test_an_error_in_the_first_epoch_leaves_no_model(monkeypatch):
     assert run.step() is None
     assert run.status == "stopped" and not run.usable
     assert "FloatingPointError: overflow in exp" in run.message and "no model" in run.message
+
+
+def test_a_validation_share_is_held_out_of_fitting_and_fits_the_temperature():
+    frame = samples.load_sample("breast_cancer")
+    run = trained(frame, "target", config=TrainConfig(validation_share=0.2))
+    p = run.prepared
+    assert len(run.y_fit) + len(run.y_validation) == len(p.y_train)
+    assert len(run.y_validation) == int(np.ceil(0.2 * len(p.y_train)))
+    assert set(run.y_validation) == set(run.y_fit) == {0, 1}
+    np.testing.assert_array_equal(
+        np.sort(np.r_[run.fit_positions, run.validation_positions]), np.arange(len(p.y_train)))
+    assert run.estimator.n_features_in_ == p.X_train.shape[1]
+    results = run.evaluate()
+    assert results.comparison.log_loss_train == pytest.approx(
+        log_loss(run.y_fit, run.estimator.predict_proba(run.X_fit)), rel=1e-12)
+    scaling = results.temperature
+    assert scaling is not None and scaling.n_validation == len(run.y_validation)
+    from cecore.calibration import fit_temperature
+
+    assert scaling.temperature == fit_temperature(
+        run.estimator.decision_function(run.X_validation), run.y_validation)
+    assert trained(frame, "target").evaluate().temperature is None
+    with pytest.raises(ValueError, match="validation_share must be"):
+        TrainConfig(validation_share=0.9)

@@ -12,7 +12,8 @@ from cecore.wording import count_of
 
 
 def split_positions(
-    y: np.ndarray, classes: np.ndarray, test_size: float, random_state
+    y: np.ndarray, classes: np.ndarray, test_size: float, random_state, *,
+    parts: tuple[str, str] = ("training", "test"), setting: str = "test size",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Stratified, seeded train and test positions; all rows train when ``test_size`` is 0.
 
@@ -20,7 +21,8 @@ def split_positions(
     a class of 2 rows can land wholly in one part at a large or small test size (29, 29 and 2
     rows at ``test_size=0.9``); then one of its rows changes places with a row of the class
     most represented in the other part (see :func:`with_every_class`). A split that cannot
-    hold every class in both parts raises DataError.
+    hold every class in both parts raises DataError, which names the two ``parts`` and
+    the ``setting`` that sets their sizes.
     """
     positions = np.arange(len(y))
     if test_size == 0:
@@ -30,16 +32,16 @@ def split_positions(
     if counts[rarest] < 2:
         raise DataError(
             f"Class '{classes[rarest]}' has only 1 row; every class needs at least 2 rows so it "
-            "can appear in both the training and the test rows. Remove or relabel that row, "
-            "or set the test size to 0."
+            f"can appear in both the {parts[0]} and the {parts[1]} rows. Remove or relabel that "
+            f"row, or set the {setting} to 0."
         )
     n_test = math.ceil(test_size * len(y))
     n_train = len(y) - n_test
     if min(n_test, n_train) < len(classes):
         raise DataError(
-            f"A test size of {test_size:.0%} splits {count_of(len(y), 'row')} into {n_train} for "
-            f"training and {n_test} for testing, but each part needs a row of every one of the "
-            f"{len(classes)} classes. Change the test size or add rows."
+            f"A {setting} of {test_size:.0%} splits {count_of(len(y), 'row')} into {n_train} "
+            f"{parts[0]} and {n_test} {parts[1]} rows, but each part needs a row of every one "
+            f"of the {len(classes)} classes. Change the {setting} or add rows."
         )
     train, test = train_test_split(
         positions, test_size=test_size, stratify=y, random_state=random_state
