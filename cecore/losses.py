@@ -101,7 +101,7 @@ def _reduce(per_sample, sample_weight, reduction):
         if reduction == "none":
             return per_sample
         return float(per_sample.mean() if reduction == "mean" else per_sample.sum())
-    w = _check_weight(sample_weight, per_sample.shape[0])
+    w = check_sample_weight(sample_weight, per_sample.shape[0])
     if reduction == "none":
         return per_sample * w
     if reduction == "sum":
@@ -109,14 +109,30 @@ def _reduce(per_sample, sample_weight, reduction):
     return float(np.average(per_sample, weights=w))
 
 
-def _check_weight(sample_weight, n):
-    w = np.asarray(sample_weight, dtype=np.float64)
-    if w.ndim == 0:
-        w = np.full(n, float(w))
+def check_sample_weight(sample_weight, n):
+    """The one rule for sample weights, in the losses and in the estimators' ``fit``.
+
+    ``None`` is ``n`` ones and a number is ``n`` copies of it; anything else must hold ``n``
+    numbers (a list, an array, a pandas Series...). Every weight must be finite and ``>= 0``:
+    a negative weight would make the weighted mean a difference of losses (no longer a
+    cross-entropy, not even bounded below) and its square root, used for wide data, NaN.
+    Returns a new or unmodified C-contiguous float64 array of shape ``(n,)``; raises
+    ValueError naming the first offending weight.
+    """
+    if sample_weight is None:
+        return np.ones(n)
+    raw = np.asarray(sample_weight)
+    if raw.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must be numbers, not an array of dtype {raw.dtype}.")
+    w = np.asarray(raw, dtype=np.float64)
+    w = np.full(n, float(w)) if w.ndim == 0 else np.ascontiguousarray(w)
     if w.shape != (n,):
         raise ValueError(f"sample_weight has shape {w.shape}, expected ({n},)")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("sample_weight must be finite and non-negative")
+    bad = ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError("sample_weight must be finite and non-negative, but "
+                         f"sample_weight[{i}] = {float(w[i]):g}.")
     return w
 
 
@@ -229,7 +245,7 @@ def _reduce_gradient(per_sample, sample_weight, reduction):
     n = per_sample.shape[0] if per_sample.ndim else 1
     if sample_weight is None:
         return per_sample / n if reduction == "mean" else per_sample
-    w = _check_weight(sample_weight, n)
+    w = check_sample_weight(sample_weight, n)
     if per_sample.ndim == 2:
         w = w[:, None]
     g = per_sample * w

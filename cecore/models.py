@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections import deque
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,31 +26,67 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from cecore.losses import log_softmax, sigmoid, softmax
+from cecore.losses import check_sample_weight, log_softmax, sigmoid, softmax
 from cecore.objective import BinaryObjective, MultinomialObjective
+from cecore.steps import MAX_STEP_GROWTH, StepSizes
 
-__all__ = ["LogisticRegressionGD", "SoftmaxRegressionGD", "DivergenceWarning"]
+__all__ = ["LogisticRegressionGD", "SoftmaxRegressionGD", "DivergenceWarning", "SOLVERS",
+           "check_hyperparameters", "MAX_STEP_GROWTH"]
 
+#: The optimisers: plain gradient descent, and Nesterov's accelerated gradient.
+SOLVERS = ("gd", "nesterov")
 #: Training stops when a step makes the loss exceed this multiple of the starting loss.
 DIVERGENCE_FACTOR = 10.0
-#: Full-batch Nesterov with learning_rate="auto" steps at most this multiple of 1/L (measured on
-#: the benchmark's data and sklearn's datasets: 10 held the softmax cases back by 1.3-2.3x in
-#: epochs; 100 lost on digits).
-MAX_STEP_GROWTH = 30.0
-#: ... and a longer step may take the objective above the last epoch's, but not above the
-#: highest of the last this many epochs' (Grippo, Lampariello and Lucidi's non-monotone rule).
-NONMONOTONE_EPOCHS = 5
-#: Above this many Gram-matrix flops, the Lipschitz constant comes from Lanczos instead. The
-#: Gram matrix is one BLAS-3 product and beats Lanczos's ~20 passes over X well past d = 100
-#: (n=200,000, d=100: 58 ms against 170 ms); 3e10 flops is about a second on one core.
-_GRAM_FLOP_LIMIT = 3e10
+#: What ``validate_data(reset=True)`` sets: kept aside until the new fit's first epoch starts.
+_FEATURE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+def _swap_feature_attributes(estimator, new):
+    """Give ``estimator`` the ``n_features_in_`` / ``feature_names_in_`` of ``new`` (deleting
+    those ``new`` lacks); return the ones it had."""
+    old = {k: v for k, v in vars(estimator).items() if k in _FEATURE_ATTRIBUTES}
+    for key in _FEATURE_ATTRIBUTES:
+        vars(estimator).pop(key, None)
+    vars(estimator).update(new)
+    return old
+
+
+def _is_finite(value, above=None):
+    """A finite real number (not a bool), > ``above`` if given, else >= 0."""
+    if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
+        return False
+    return value >= 0 if above is None else value > above
+
+
+def _is_whole(value, low):
+    return isinstance(value, Integral) and not isinstance(value, bool) and value >= low
+
+
+def check_hyperparameters(*, learning_rate="auto", max_epochs=1000, batch_size=None, alpha=0.0,
+                          solver="gd", tol=1e-6, dtype="float64"):
+    """Raise ValueError for the first invalid hyperparameter of the estimators (and of the
+    app's settings): ``"<name> must be <what>, not <value>."``. Bools are not numbers here."""
+    try:
+        dtype_ok = dtype is not None and np.dtype(dtype) in (np.float64, np.float32)
+    except (TypeError, ValueError):
+        dtype_ok = False
+    auto = isinstance(learning_rate, str) and learning_rate == "auto"
+    for name, value, ok, wanted in [
+        ("learning_rate", learning_rate, auto or _is_finite(learning_rate, above=0),
+         "'auto' or a finite number > 0"),
+        ("max_epochs", max_epochs, _is_whole(max_epochs, 1), "a whole number >= 1"),
+        ("batch_size", batch_size, batch_size is None or _is_whole(batch_size, 1),
+         "None (full batches) or a whole number >= 1"),
+        ("alpha", alpha, _is_finite(alpha), "a finite number >= 0"),
+        ("solver", solver, isinstance(solver, str) and solver in SOLVERS,
+         "one of " + ", ".join(map(repr, SOLVERS))),
+        ("tol", tol, _is_finite(tol), "a finite number >= 0"),
+        ("dtype", dtype, dtype_ok, "'float64' or 'float32'"),
+    ]:
+        if not ok:
+            raise ValueError(f"{name} must be {wanted}, not {value!r}.")
 
 
 def encode_labels(y):
@@ -76,6 +111,18 @@ def encode_labels(y):
 
 class DivergenceWarning(RuntimeWarning):
     """Gradient descent stopped because a step made the loss blow up."""
+
+
+def _what_diverged(loss, grad, start_loss):
+    """What a diverging step did, in words (of the values before the rollback)."""
+    if np.isnan(loss):
+        return "the loss became NaN"
+    if not np.isfinite(loss):
+        return "the loss became infinite"
+    if not np.all(np.isfinite(grad)):
+        return "the gradient became infinite or NaN"
+    return (f"the loss exploded to {loss:.3g}, more than {DIVERGENCE_FACTOR:g} times the "
+            f"starting loss {start_loss:.3g}")
 
 
 class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
@@ -109,97 +156,79 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         the consumer held each record) where ``loss`` is the (weighted) mean cross-entropy on
         the training data at the weights after that epoch. The estimator is fitted with
         those weights before the record is yielded, so closing the generator at any point
-        leaves it fitted with the last finished epoch.
+        leaves it fitted with the last finished epoch (``stop_reason_ = "stopped"``).
+
+        Validation changes nothing on the estimator: the new fit's ``classes_``,
+        ``n_features_in_`` and weights are all set when the generator first runs (the
+        weights of epoch 0: zero, with the intercept of the class frequencies). A generator
+        closed before that leaves the estimator as it was, fitted or not.
         """
         self._check_params()
-        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), order="C")
-        y = column_or_1d(y, warn=True)
-        if y.dtype.kind not in "iu":  # 1-d integers are always binary or multiclass targets
-            check_classification_targets(y)
-        classes, y_index = encode_labels(y)
-        self._check_target(classes)
-        if len(classes) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes[0]!r}."
-            )
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if not sw.sum() > 0:
-            raise ValueError("sample_weight sums to zero: no sample would count.")
-        # Classes present only with zero weight still count as classes (sklearn does so).
-        val = None
-        if X_val is not None:
-            X_val = validate_data(self, X_val, reset=False, dtype=np.dtype(self.dtype),
-                                  order="C")
-            y_val_index = np.searchsorted(classes, np.asarray(y_val))
-            y_val_index = np.clip(y_val_index, 0, len(classes) - 1)
-            if not np.array_equal(classes[y_val_index], np.asarray(y_val)):
-                raise ValueError("y_val contains labels that are not in the training data.")
-            val = (X_val, y_val_index)
-        self.classes_ = classes
-        return self._epochs(X, y_index, sw, val)
+        before = {k: v for k, v in vars(self).items() if k in _FEATURE_ATTRIBUTES}
+        try:    # validate_data(reset=True) sets them: they wait for the first epoch
+            X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), order="C")
+            y = column_or_1d(y, warn=True)
+            if y.dtype.kind not in "iu":  # 1-d integers are always binary or multiclass
+                check_classification_targets(y)
+            classes, y_index = encode_labels(y)
+            self._check_target(classes)
+            if len(classes) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                    f"but the data contains only one class: {classes[0]!r}."
+                )
+            sw = check_sample_weight(sample_weight, X.shape[0])
+            if not sw.sum() > 0:
+                raise ValueError("sample_weight sums to zero: no sample would count.")
+            # Classes present only with zero weight still count as classes (sklearn does so).
+            val = None
+            if X_val is not None:
+                X_val = validate_data(self, X_val, reset=False, dtype=np.dtype(self.dtype),
+                                      order="C")
+                y_val_index = np.searchsorted(classes, np.asarray(y_val))
+                y_val_index = np.clip(y_val_index, 0, len(classes) - 1)
+                if not np.array_equal(classes[y_val_index], np.asarray(y_val)):
+                    raise ValueError("y_val contains labels that are not in the training data.")
+                val = (X_val, y_val_index)
+        finally:
+            fitted = _swap_feature_attributes(self, before)
+        return self._epochs(X, y_index, sw, val, {**fitted, "classes_": classes})
 
     def _check_params(self):
-        lr = self.learning_rate
-        if not (isinstance(lr, str) and lr == "auto") and not (
-            isinstance(lr, Real) and not isinstance(lr, bool) and math.isfinite(lr) and lr > 0
-        ):
-            raise ValueError(f"learning_rate must be 'auto' or a positive number, got {lr!r}.")
-        if not isinstance(self.max_epochs, Integral) or self.max_epochs < 1:
-            raise ValueError(f"max_epochs must be a positive integer, got {self.max_epochs!r}.")
-        if self.batch_size is not None and (
-            not isinstance(self.batch_size, Integral) or self.batch_size < 1
-        ):
-            raise ValueError(f"batch_size must be None or a positive integer, "
-                             f"got {self.batch_size!r}.")
-        if not isinstance(self.alpha, Real) or not self.alpha >= 0 or math.isinf(self.alpha):
-            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}.")
-        if self.solver not in ("gd", "nesterov"):
-            raise ValueError(f"solver must be 'gd' or 'nesterov', got {self.solver!r}.")
-        if not isinstance(self.tol, Real) or not self.tol >= 0:
-            raise ValueError(f"tol must be a number >= 0, got {self.tol!r}.")
-        try:
-            dtype = None if self.dtype is None else np.dtype(self.dtype)
-        except TypeError:
-            dtype = None
-        if dtype not in (np.float64, np.float32):
-            raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}.")
+        check_hyperparameters(learning_rate=self.learning_rate, max_epochs=self.max_epochs,
+                              batch_size=self.batch_size, alpha=self.alpha, solver=self.solver,
+                              tol=self.tol, dtype=self.dtype)
 
     def _check_target(self, classes):
         """Hook for the binary-only estimator (``y`` is binary or multiclass: it passed
         ``check_classification_targets``, or is 1-d integers)."""
 
-    def _make_objective(self, X, y_index, sample_weight):
+    def _make_objective(self, X, y_index, sample_weight, n_classes=None):
         cls = MultinomialObjective if self._multinomial else BinaryObjective
-        return cls(X, y_index, sample_weight, n_classes=len(self.classes_), alpha=self.alpha)
+        n_classes = len(self.classes_) if n_classes is None else n_classes
+        return cls(X, y_index, sample_weight, n_classes=n_classes, alpha=self.alpha)
 
-    def _epochs(self, X, y_index, sw, val):
+    def _epochs(self, X, y_index, sw, val, fitted):
         """The training loop: one full pass (or one round of mini-batches) per epoch."""
         started = time.perf_counter()
-        objective = self._make_objective(X, y_index, sw)
+        n_classes = len(fitted["classes_"])
+        objective = self._make_objective(X, y_index, sw, n_classes)
         val_objective = (
-            self._make_objective(val[0], val[1], None) if val is not None else None
+            self._make_objective(val[0], val[1], None, n_classes) if val is not None else None
         )
-        auto = isinstance(self.learning_rate, str)
-        lr = (1.0 / objective.lipschitz_constant(_GRAM_FLOP_LIMIT)
-              if auto else float(self.learning_rate))
-        rng = check_random_state(self.random_state)
         n = X.shape[0]
         batch = None if self.batch_size is None or self.batch_size >= n else int(self.batch_size)
-        # Full-batch Nesterov with the "auto" rate measures the local curvature as it goes.
-        adaptive = auto and batch is None and self.solver == "nesterov"
-        safe_lr, growth = lr, MAX_STEP_GROWTH
-        # Objective changes below this (relative) are rounding, not a step uphill.
-        noise = 16 * np.finfo(objective.X.dtype).eps
-        recent = deque(maxlen=NONMONOTONE_EPOCHS)
-
+        rng = check_random_state(self.random_state)
         theta = objective.initial()
         loss, obj, grad = objective.loss_objective_gradient(theta)
         start_loss = loss
-        recent.append(obj)
+        steps = StepSizes(objective, self.learning_rate, batch, self.solver, obj)
+        # The new fit replaces the old one here, every attribute at once.
+        _swap_feature_attributes(self, fitted)          # classes_ too
         self.history_ = []
         self.n_iter_ = 0
-        self.stop_reason_ = "max_epochs"
+        self.stop_reason_ = "running"
+        self.stop_message_ = "Training is running."
         self._publish(objective, theta)
 
         # Nesterov state (FISTA with gradient-based adaptive restart).
@@ -207,40 +236,33 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         t = 1.0
         for epoch in range(1, self.max_epochs + 1):
             previous = (theta, loss, obj, grad)
-            step_lr = lr
+            step_lr = steps.lr
             if batch is None:
-                theta, x_prev, t = self._step(theta, grad, x_prev, t, lr)
+                theta, x_prev, t = self._step(theta, grad, x_prev, t, step_lr)
             else:
                 for idx in np.array_split(rng.permutation(n), math.ceil(n / batch)):
                     g = objective.batch_gradient(theta, idx)
-                    theta, x_prev, t = self._step(theta, g, x_prev, t, lr)
+                    theta, x_prev, t = self._step(theta, g, x_prev, t, step_lr)
             loss, obj, grad = objective.loss_objective_gradient(theta)
-            if adaptive and step_lr > safe_lr and not obj <= max(recent) * (1 + noise):
-                # A step longer than 1/L went above the last few epochs' objectives (or blew
-                # up): take this epoch's step again from the same point as a plain step of
-                # 1/L, which cannot go uphill, and allow at most half the growth from now on.
-                growth = max(1.0, growth / 2)
-                theta = previous[0] - safe_lr * previous[3]
-                x_prev, t, step_lr = theta.copy(), 1.0, safe_lr
+            if steps.retake(step_lr, obj):     # from the same point, as a plain step of 1/L
+                theta = previous[0] - steps.safe * previous[3]
+                x_prev, t, step_lr = theta.copy(), 1.0, steps.safe
                 loss, obj, grad = objective.loss_objective_gradient(theta)
             if not (np.isfinite(loss) and np.all(np.isfinite(grad))) or (
                 loss > DIVERGENCE_FACTOR * max(start_loss, 1e-12)
             ):
+                what = _what_diverged(loss, grad, start_loss)   # before the rollback
                 theta, loss, obj, grad = previous
                 self.stop_reason_ = "diverged"
                 self.stop_message_ = (
-                    f"Training diverged at epoch {epoch}: the loss "
-                    f"{'became infinite or NaN' if not np.isfinite(loss) else 'exploded'} "
-                    f"with learning rate {lr:.3g}. Kept the weights of epoch {epoch - 1}. "
-                    "Try a smaller learning rate (or 'auto'), or standardize the features."
+                    f"Training diverged at epoch {epoch} with learning rate {step_lr:.3g}: "
+                    f"{what}. Kept the weights of epoch {epoch - 1}. Try a smaller learning "
+                    "rate (or 'auto'), or standardize the features."
                 )
                 warnings.warn(self.stop_message_, DivergenceWarning, stacklevel=2)
                 break
-            if adaptive:
-                recent.append(obj)
-                lr = self._local_step(theta - previous[0], grad - previous[3], safe_lr, growth)
-                if obj > previous[2] * (1 + noise):  # uphill: drop the momentum
-                    x_prev, t = theta.copy(), 1.0
+            if steps.update(step_lr, theta - previous[0], grad - previous[3], obj, previous[2]):
+                x_prev, t = theta.copy(), 1.0                  # uphill: drop the momentum
             grad_norm = float(np.linalg.norm(grad))
             record = {
                 "epoch": epoch,
@@ -255,12 +277,19 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
             self.n_iter_ = epoch
             self._publish(objective, theta)
             handed_over = time.perf_counter()
-            yield record
+            try:
+                yield record
+            except GeneratorExit:                        # the consumer closed us
+                self.stop_reason_ = "stopped"
+                self.stop_message_ = (f"Stopped after epoch {epoch}; the model of that epoch "
+                                      "is kept.")
+                return
             started += time.perf_counter() - handed_over   # the consumer's time is not ours
             if grad_norm <= self.tol:
                 self.stop_reason_ = "converged"
                 break
-        if self.stop_reason_ == "max_epochs":
+        if self.stop_reason_ == "running":
+            self.stop_reason_ = "max_epochs"
             self.stop_message_ = self._not_converged_message(X, y_index)
             warnings.warn(self.stop_message_, ConvergenceWarning, stacklevel=2)
         elif self.stop_reason_ == "converged":
@@ -286,6 +315,11 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
                     "the classes are separable, so the loss keeps falling towards 0 as the "
                     "weights grow without bound and there is no minimum to converge to. Set "
                     "alpha > 0 for a finite solution.")
+        if self.batch_size is not None and self.batch_size < X.shape[0]:
+            return (f"{message} Each mini-batch step follows one batch's gradient, so training "
+                    "settles only as the step shrinks (it halves after every epoch whose "
+                    "objective rose). More epochs would get closer to the minimum; full "
+                    "batches (batch_size=None) converge to tol.")
         if self.solver == "nesterov" and isinstance(self.learning_rate, str):
             return f"{message} More epochs would get closer to the minimum."
         if self.solver == "nesterov":
@@ -297,36 +331,16 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
     def _separable(self, X, y_index, rows_per_block=65_536):
         """No penalty, and the current weights classify every training sample correctly.
 
-        Block by block: a float32 X is not copied whole to float64 by ``predict``.
+        Block by block (a float32 X is not copied whole to float64), on the validated X: not
+        through ``predict``, which would warn that X has lost the DataFrame's column names.
         """
         if self.alpha != 0:
             return False
         return all(
-            np.array_equal(self.predict(X[start:start + rows_per_block]),
-                           self.classes_[y_index[start:start + rows_per_block]])
+            np.array_equal(self._class_index(X[start:start + rows_per_block] @ self.coef_.T
+                                             + self.intercept_),
+                           y_index[start:start + rows_per_block])
             for start in range(0, X.shape[0], rows_per_block))
-
-    @staticmethod
-    def _local_step(moved, grad_change, safe_lr, growth=MAX_STEP_GROWTH):
-        """The next step size of full-batch Nesterov with ``learning_rate="auto"``.
-
-        ``1/L`` is safe everywhere, but ``L`` bounds the curvature at its worst (every
-        probability 1/2); near a minimum the loss is often several times flatter (3.2x on the
-        benchmark's binary data). The last move ``s = theta_k - theta_{k-1}`` and the
-        gradient change along it, ``u = g_k - g_{k-1}``, measure the curvature there, and the
-        next step is Barzilai and Borwein's ``(s . u) / (u . u)`` (at least ``1/L`` for a
-        convex loss), kept within ``[1/L, growth/L]``. It costs no extra pass over X: both
-        gradients are already known. ``growth`` starts at :data:`MAX_STEP_GROWTH` and halves
-        whenever a longer step went uphill (that step is then taken again at ``1/L``, so
-        the objective never climbs on a long step and training cannot diverge).
-        """
-        change_sq = float(np.vdot(grad_change, grad_change))
-        along = float(np.vdot(moved, grad_change))
-        if change_sq == 0.0:                 # no change in the gradient: flat, or no move
-            return growth * safe_lr if np.any(moved) else safe_lr
-        if along <= 0.0:                     # only rounding makes a convex loss do this
-            return safe_lr
-        return min(growth * safe_lr, max(safe_lr, along / change_sq))
 
     def _step(self, theta, grad, x_prev, t, lr):
         """One gradient step; with Nesterov, the momentum extrapolation after it.
@@ -384,9 +398,15 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """The class with the highest probability (ties go to the first class)."""
-        scores = self.decision_function(X)
-        index = (scores > 0).astype(np.intp) if scores.ndim == 1 else scores.argmax(axis=1)
+        index = self._class_index(self._logits(X))      # checks that we are fitted first
         return self.classes_[index]
+
+    @staticmethod
+    def _class_index(scores):
+        """Each row's class index from its logits (n, 1) or (n, K); ties go to the first."""
+        if scores.shape[1] == 1:
+            return (scores[:, 0] > 0).astype(np.intp)
+        return scores.argmax(axis=1)
 
 
 class LogisticRegressionGD(_GradientDescentClassifier):
@@ -398,16 +418,19 @@ class LogisticRegressionGD(_GradientDescentClassifier):
     Parameters
     ----------
     learning_rate : float or "auto", default="auto"
-        Step size. "auto" is ``1/L`` with ``L = lambda_max([X 1]^T S [X 1]) / (4 sum(s)) +
-        alpha`` the Lipschitz constant of the objective's gradient: a step that cannot
-        diverge. With full-batch ``solver="nesterov"``, "auto" then adapts every epoch to
-        the curvature measured along the last step, within ``[1/L, 30/L]``; each record's
-        ``learning_rate`` is the step that epoch took.
+        Step size (each record's ``learning_rate`` is the step that epoch took). Full batch:
+        "auto" is ``1/L`` with ``L = lambda_max([X 1]^T S [X 1]) / (4 sum(s)) + alpha`` the
+        Lipschitz constant of the objective's gradient, a step that cannot diverge; with
+        ``solver="nesterov"`` it then adapts every epoch to the curvature measured along the
+        last step, within ``[1/L, 30/L]``. Mini-batches of ``b`` rows: "auto" starts at
+        ``1/L(b)``, ``L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1)) L_max`` with ``L_max = max_i
+        (||x_i||^2 + 1) / 4 + alpha`` the one-row bound (:mod:`cecore.steps`), and any
+        mini-batch step halves after every epoch whose objective ended higher than it began.
     max_epochs : int, default=1000
         Passes over the training data.
     batch_size : int or None, default=None
         None: full-batch gradient descent. An int: shuffled mini-batches of that size,
-        reproducible with ``random_state``.
+        reproducible with ``random_state`` (at least ``n``: full batches).
     alpha : float, default=0.0
         L2 penalty ``alpha/2 ||w||^2`` (the intercept is not penalised).
     solver : {"gd", "nesterov"}, default="gd"
@@ -415,7 +438,9 @@ class LogisticRegressionGD(_GradientDescentClassifier):
         (the momentum is dropped when a step goes against the gradient, and with the
         full-batch "auto" rate also when the objective rises).
     tol : float, default=1e-6
-        Stop when the Euclidean norm of the objective's gradient is at most ``tol``.
+        Stop when the Euclidean norm of the objective's gradient is at most ``tol``: the
+        gradient on all the training data at the end of the epoch, with mini-batches too
+        (which reach a small ``tol`` only as their step shrinks).
     random_state : int, RandomState or None, default=None
         Seeds the mini-batch shuffling.
     dtype : {"float64", "float32"}, default="float64"
@@ -429,7 +454,8 @@ class LogisticRegressionGD(_GradientDescentClassifier):
     Attributes
     ----------
     classes_, coef_ (1, d), intercept_ (1,), n_iter_, n_features_in_, history_ (one record
-    per epoch), stop_reason_ ("converged", "max_epochs", "diverged"), stop_message_.
+    per epoch), stop_reason_ ("running" during :meth:`fit_iter`, then "converged",
+    "max_epochs", "diverged", or "stopped": the generator was closed), stop_message_.
     """
 
     def _check_target(self, classes):

@@ -96,6 +96,21 @@ class _LinearObjective:
                                      return_eigenvectors=False)[0])
         return self.curvature * top + self.alpha
 
+    def row_lipschitz_constant(self):
+        """``L_max = curvature * max_i (||x_i||^2 + 1) + alpha`` over the rows of weight > 0.
+
+        One row's loss has the Hessian ``H_i [x_i 1]^T [x_i 1]``, of largest eigenvalue at
+        most ``curvature * (||x_i||^2 + 1)``: ``L_max`` bounds the curvature of every batch
+        of one row (sklearn's SAG/SAGA step ``get_auto_step_size``). ``||x_i||^2`` is summed
+        in float64 block by block (no temporary the size of X).
+        """
+        top = 0.0
+        for Xb, wb, *_ in self._blocks:
+            squares = np.einsum("ij,ij->i", Xb, Xb, dtype=np.float64)[wb > 0]
+            if squares.size:
+                top = max(top, float(squares.max()))
+        return self.curvature * (top + 1.0) + self.alpha
+
     def gram(self):
         """``G = [X 1]^T diag(w) [X 1]``, the (d+1, d+1) weighted second moment of the rows."""
         X, w = self.X, self.weights
