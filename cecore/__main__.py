@@ -18,10 +18,11 @@ from sklearn.exceptions import ConvergenceWarning
 
 from cecore.data import DataError, read_csv
 from cecore.export import summary
+from cecore.hyperparameters import SOLVERS
 from cecore.live import Throttle
 from cecore.models import DivergenceWarning
 from cecore.prepare.options import DATES, MISSING
-from cecore.training import MODELS, SOLVERS, DataOptions, TrainConfig, TrainingRun, prepare_data
+from cecore.training import MODELS, DataOptions, TrainConfig, TrainingRun, prepare_data
 
 DEFAULTS, DATA_DEFAULTS = TrainConfig(), DataOptions()
 

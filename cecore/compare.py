@@ -146,19 +146,23 @@ class Comparison:
         return frame
 
 
-def compare(model, X_train, y_train, X_test, y_test, *, alpha, record, seconds=None):
+def compare(model, X_train, y_train, X_test, y_test, *, alpha, record, seconds=None,
+            proba_test=None):
     """Compare a fitted ``LogisticRegressionGD`` / ``SoftmaxRegressionGD`` with lbfgs.
 
     ``record`` is the model's last training record (its ``loss``, ``val_loss`` and
     ``objective``); ``seconds`` our fit time (default: the record's). ``y`` are the labels
     the model was trained on. Softmax on two classes is compared with the binomial fit at
     ``alpha / 2`` (see the module docstring): the same probabilities and objective.
+    ``proba_test`` is ``model.predict_proba(X_test)`` when the caller has it already.
     """
     labels = model.classes_
     binary_softmax = len(labels) == 2 and model.coef_.shape[0] == 2
     ref, ref_seconds, converged = fit_reference(X_train, y_train, alpha=alpha,
                                                 binary_softmax=binary_softmax)
-    ours_p = (model.predict_proba(X_train), model.predict_proba(X_test) if len(y_test) else None)
+    if proba_test is None and len(y_test):
+        proba_test = model.predict_proba(X_test)
+    ours_p = (model.predict_proba(X_train), proba_test if len(y_test) else None)
     ref_p = (ref.predict_proba(X_train), ref.predict_proba(X_test) if len(y_test) else None)
     ref_train = _loss(y_train, ref_p[0], labels)
     penalty = 0.0 if ref.C == np.inf else float((ref.coef_ ** 2).sum()) / (2 * ref.C * len(y_train))

@@ -51,12 +51,13 @@ class Results:
 
 def evaluate_run(run):
     p, model, names = run.prepared, run.estimator, run.class_names()
-    comparison = compare(model, run.X_fit, run.y_fit, p.X_test, p.y_test,
-                         alpha=run.config.alpha, record=run.last, seconds=run.compute_seconds)
     has_test = len(p.y_test) > 0
     split = "test" if has_test else "training"
     X, y = (p.X_test, p.y_test) if has_test else (p.X_train, p.y_train)
     proba = model.predict_proba(X)
+    comparison = compare(model, run.X_fit, run.y_fit, p.X_test, p.y_test,
+                         alpha=run.config.alpha, record=run.last, seconds=run.compute_seconds,
+                         proba_test=proba if has_test else None)
     predicted = proba.argmax(axis=1)
     labels = np.arange(len(names))
     confusion = pd.DataFrame(confusion_matrix(y, predicted, labels=labels),

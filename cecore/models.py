@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -28,15 +27,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from cecore.hyperparameters import check_hyperparameters
 from cecore.losses import check_sample_weight, log_softmax, sigmoid, softmax
 from cecore.objective import BinaryObjective, MultinomialObjective
-from cecore.steps import MAX_STEP_GROWTH, StepSizes
+from cecore.steps import StepSizes
 
-__all__ = ["LogisticRegressionGD", "SoftmaxRegressionGD", "DivergenceWarning", "SOLVERS",
-           "check_hyperparameters", "MAX_STEP_GROWTH"]
+__all__ = ["LogisticRegressionGD", "SoftmaxRegressionGD", "DivergenceWarning"]
 
-#: The optimisers: plain gradient descent, and Nesterov's accelerated gradient.
-SOLVERS = ("gd", "nesterov")
 #: Training stops when a step makes the loss exceed this multiple of the starting loss.
 DIVERGENCE_FACTOR = 10.0
 #: What ``validate_data(reset=True)`` sets: kept aside until the new fit's first epoch starts.
@@ -53,40 +50,16 @@ def _swap_feature_attributes(estimator, new):
     return old
 
 
-def _is_finite(value, above=None):
-    """A finite real number (not a bool), > ``above`` if given, else >= 0."""
-    if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
-        return False
-    return value >= 0 if above is None else value > above
+#: Rows read to compare the features' scales at the end of a run that did not converge.
+SCALE_SAMPLE_ROWS = 4096
 
 
-def _is_whole(value, low):
-    return isinstance(value, Integral) and not isinstance(value, bool) and value >= low
-
-
-def check_hyperparameters(*, learning_rate="auto", max_epochs=1000, batch_size=None, alpha=0.0,
-                          solver="gd", tol=1e-6, dtype="float64"):
-    """Raise ValueError for the first invalid hyperparameter of the estimators (and of the
-    app's settings): ``"<name> must be <what>, not <value>."``. Bools are not numbers here."""
-    try:
-        dtype_ok = dtype is not None and np.dtype(dtype) in (np.float64, np.float32)
-    except (TypeError, ValueError):
-        dtype_ok = False
-    auto = isinstance(learning_rate, str) and learning_rate == "auto"
-    for name, value, ok, wanted in [
-        ("learning_rate", learning_rate, auto or _is_finite(learning_rate, above=0),
-         "'auto' or a finite number > 0"),
-        ("max_epochs", max_epochs, _is_whole(max_epochs, 1), "a whole number >= 1"),
-        ("batch_size", batch_size, batch_size is None or _is_whole(batch_size, 1),
-         "None (full batches) or a whole number >= 1"),
-        ("alpha", alpha, _is_finite(alpha), "a finite number >= 0"),
-        ("solver", solver, isinstance(solver, str) and solver in SOLVERS,
-         "one of " + ", ".join(map(repr, SOLVERS))),
-        ("tol", tol, _is_finite(tol), "a finite number >= 0"),
-        ("dtype", dtype, dtype_ok, "'float64' or 'float32'"),
-    ]:
-        if not ok:
-            raise ValueError(f"{name} must be {wanted}, not {value!r}.")
+def sampled_feature_ranges(X, max_rows=SCALE_SAMPLE_ROWS):
+    """``max - min`` of each column over every k-th row, ``k = ceil(n / max_rows)``: enough to
+    tell features whose scales differ by orders of magnitude, for a few hundred microseconds
+    instead of a pass over X (16 ms at 200,000 x 20, more than two epochs)."""
+    step = max(1, -(-X.shape[0] // max_rows))
+    return np.ptp(X[::step], axis=0)
 
 
 def encode_labels(y):
@@ -304,7 +277,7 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         """Why training ran out of epochs, and what to change, in plain words."""
         message = (f"Stopped after max_epochs={self.max_epochs} epochs before the gradient norm "
                    f"reached tol={self.tol:g}.")
-        scales = np.ptp(X, axis=0)                   # no temporary the size of X
+        scales = sampled_feature_ranges(X)
         scales = scales[scales > 0]
         if scales.size and scales.max() > 1e4 * scales.min():
             return (f"{message} The features' scales differ by a factor of "

@@ -19,13 +19,13 @@ from dataclasses import dataclass, replace
 from cecore.checks import check_fields, is_nonnegative_number, is_whole_number
 from cecore.errors import DataError
 from cecore.evaluation import evaluate_run
+from cecore.hyperparameters import check_hyperparameters
 from cecore.models import LogisticRegressionGD, SoftmaxRegressionGD
 from cecore.prepare import prepare
 from cecore.prepare.options import DataOptions
 from cecore.prepare.split import split_positions
 
 MODELS = ("auto", "logistic", "softmax")
-SOLVERS = ("gd", "nesterov")
 MAX_EPOCHS = 100_000
 MAX_VALIDATION_SHARE = 0.5
 
@@ -54,19 +54,13 @@ class TrainConfig:
     validation_share: float = 0.0
 
     def __post_init__(self):
-        lr = self.learning_rate
+        check_hyperparameters(learning_rate=self.learning_rate, max_epochs=self.epochs,
+                              batch_size=self.batch_size, alpha=self.alpha,
+                              solver=self.solver, tol=self.tol, names={"max_epochs": "epochs"})
         check_fields(self, {
             "model": (self.model in MODELS, f"one of {', '.join(MODELS)}"),
-            "learning_rate": (lr == "auto" or is_nonnegative_number(lr, positive=True),
-                              "'auto' or a positive number"),
             "epochs": (is_whole_number(self.epochs) and 1 <= self.epochs <= MAX_EPOCHS,
                        f"a whole number from 1 to {MAX_EPOCHS}"),
-            "batch_size": (self.batch_size is None or (is_whole_number(self.batch_size)
-                                                       and self.batch_size >= 1),
-                           "a positive whole number, or None for full batches"),
-            "solver": (self.solver in SOLVERS, f"one of {', '.join(SOLVERS)}"),
-            "alpha": (is_nonnegative_number(self.alpha), "a number >= 0"),
-            "tol": (is_nonnegative_number(self.tol), "a number >= 0"),
             "seed": (is_whole_number(self.seed) and 0 <= self.seed < 2**32,
                      "a whole number from 0 to 2**32 - 1"),
             "validation_share": (is_nonnegative_number(self.validation_share)
@@ -198,9 +192,8 @@ class TrainingRun:
                 return
             self._epochs.close()
             self.status = "stopped"
-            epoch = len(self.history)
-            self.message = (f"Stopped after epoch {epoch}; the model of that epoch is kept."
-                            if epoch else "Stopped before the first epoch finished.")
+            self.message = (self.estimator.stop_message_ if self.history  # "Stopped after..."
+                            else "Stopped before the first epoch finished.")
 
     @property
     def usable(self):

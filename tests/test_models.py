@@ -18,7 +18,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from cecore import LogisticRegressionGD, SoftmaxRegressionGD
-from cecore.models import MAX_STEP_GROWTH, DivergenceWarning, encode_labels
+from cecore.models import DivergenceWarning, encode_labels
+from cecore.steps import MAX_STEP_GROWTH
 
 
 @parametrize_with_checks([LogisticRegressionGD(), SoftmaxRegressionGD()])

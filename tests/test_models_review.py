@@ -311,7 +311,7 @@ BAD_SETTINGS = [
 
 @pytest.mark.parametrize("name,value", BAD_SETTINGS)
 def test_check_hyperparameters_names_the_parameter_and_the_estimator_uses_it(name, value):
-    from cecore.models import check_hyperparameters
+    from cecore.hyperparameters import check_hyperparameters
 
     with pytest.raises(ValueError) as direct:
         check_hyperparameters(**{name: value})
@@ -324,7 +324,7 @@ def test_check_hyperparameters_names_the_parameter_and_the_estimator_uses_it(nam
 
 
 def test_check_hyperparameters_messages_and_solvers():
-    from cecore.models import SOLVERS, check_hyperparameters
+    from cecore.hyperparameters import SOLVERS, check_hyperparameters
 
     assert SOLVERS == ("gd", "nesterov")
     assert check_hyperparameters() is None
@@ -360,3 +360,19 @@ def test_a_dataframe_fit_without_penalty_does_not_warn_about_feature_names(cance
         model = LogisticRegressionGD(max_epochs=3).fit(frame, y)
         converged = LogisticRegressionGD(tol=1.0).fit(frame, y)
     assert model.stop_reason_ == "max_epochs" and converged.stop_reason_ == "converged"
+
+
+def test_the_end_message_compares_scales_on_a_sample_of_the_rows():
+    from cecore.models import SCALE_SAMPLE_ROWS, sampled_feature_ranges
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50_000, 3)) * np.array([1.0, 1e3, 1e6])
+    ranges = sampled_feature_ranges(X)
+    step = -(-len(X) // SCALE_SAMPLE_ROWS)
+    np.testing.assert_array_equal(ranges, np.ptp(X[::step], axis=0))
+    assert len(X[::step]) <= SCALE_SAMPLE_ROWS
+    assert ranges[2] / ranges[0] > 1e5  # the disparity the message reports is still seen
+    y = (X[:, 0] + rng.normal(size=len(X)) > 0).astype(int)
+    with pytest.warns(ConvergenceWarning):
+        model = LogisticRegressionGD(max_epochs=3, solver="gd").fit(X, y)
+    assert "Standardize the features" in model.stop_message_

@@ -1,0 +1,41 @@
+"""The estimators' hyperparameters: their names, allowed values and the one check of them,
+used by the estimators and by the app's and the command's settings (TrainConfig)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cecore.checks import is_nonnegative_number, is_whole_number
+
+#: The optimisers: plain gradient descent, and Nesterov's accelerated gradient.
+SOLVERS = ("gd", "nesterov")
+
+
+def check_hyperparameters(*, learning_rate="auto", max_epochs=1000, batch_size=None, alpha=0.0,
+                          solver="gd", tol=1e-6, dtype="float64", names=None):
+    """Raise ValueError for the first invalid hyperparameter: ``"<name> must be <what>, not
+    <value>."`` (booleans are not numbers here). ``names`` renames parameters in the
+    message (TrainConfig calls ``max_epochs`` "epochs")."""
+    try:
+        dtype_ok = dtype is not None and np.dtype(dtype) in (np.float64, np.float32)
+    except (TypeError, ValueError):
+        dtype_ok = False
+    auto = isinstance(learning_rate, str) and learning_rate == "auto"
+    for name, value, ok, wanted in [
+        ("learning_rate", learning_rate,
+         auto or is_nonnegative_number(learning_rate, positive=True),
+         "'auto' or a finite number > 0"),
+        ("max_epochs", max_epochs, is_whole_number(max_epochs) and max_epochs >= 1,
+         "a whole number >= 1"),
+        ("batch_size", batch_size,
+         batch_size is None or (is_whole_number(batch_size) and batch_size >= 1),
+         "None (full batches) or a whole number >= 1"),
+        ("alpha", alpha, is_nonnegative_number(alpha), "a finite number >= 0"),
+        ("solver", solver, isinstance(solver, str) and solver in SOLVERS,
+         "one of " + ", ".join(map(repr, SOLVERS))),
+        ("tol", tol, is_nonnegative_number(tol), "a finite number >= 0"),
+        ("dtype", dtype, dtype_ok, "'float64' or 'float32'"),
+    ]:
+        if not ok:
+            shown = (names or {}).get(name, name)
+            raise ValueError(f"{shown} must be {wanted}, not {value!r}.")
