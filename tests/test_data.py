@@ -796,10 +796,16 @@ def test_prepare_reads_quoted_numbers_with_digit_grouping_whole():
     prepared = prepare(df, "label", ["revenue"], scale=False)
     assert sorted(prepared.X[:, 0]) == [999.0, 1234.0, 2001.0, 12500.75, 1_000_000.0]
     # a column whose commas are not all thousands groups has a decimal comma; there a "."
-    # groups thousands when it is followed by three digits
-    table = pd.DataFrame({"v": ["0,5", "1,234", "1.234,5", "2.5", "7"], "y": list("ababa")})
+    # groups thousands (1.234,5), and "1,234" is 1.234
+    table = pd.DataFrame({"v": ["0,5", "1,234", "1.234,5", "2,5", "7"], "y": list("ababa")})
     prepared = prepare(table, "y", ["v"], scale=False)
     assert sorted(prepared.X[:, 0]) == [0.5, 1.234, 2.5, 7.0, 1234.5]
+    # a column that also has "2.5" ('.' as the decimal mark) mixes two ways of writing
+    # numbers: it is not guessed, but used as categories with a note
+    table = pd.DataFrame({"v": ["0,5", "1,234", "1.234,5", "2.5", "7"], "y": list("ababa")})
+    prepared = prepare(table, "y", ["v"], scale=False)
+    assert prepared.feature_names[0].startswith("v=")
+    assert any("Column 'v' was used as categories: it mixes" in n for n in prepared.notes)
 
 
 def test_numbers_written_as_text_are_counted_as_numbers():

@@ -4,7 +4,8 @@
     Dialect --engines (pyarrow, pandas' C engine)--> DataFrame (+ ``attrs["notes"]``)
 
 ``values`` says how a text value reads (numbers with a decimal comma or digit grouping,
-dates, missing markers); ``prepare`` uses it too. Every problem raises
+dates, missing markers) and ``numbers`` decides a column's number format (its decimal mark
+and thousands separator, from all its values); ``prepare`` uses them too. Every problem raises
 :class:`cecore.errors.DataError` with a message a person can act on.
 """
 

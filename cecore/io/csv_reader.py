@@ -31,6 +31,10 @@ def read_csv(source) -> pd.DataFrame:
     is a header (if not, columns are named ``column_1`` ...). Column names are stripped;
     empty names become ``column_N``; repeated names become ``name.1``, ``name.2`` ...
     Values stay plain strings unless a whole column is numbers, booleans or ISO dates.
+    Each column's numbers are read with the decimal mark and thousands separator that all
+    its values decide (``1.234.567``, ``0,5``, ``1,234.5``; cecore.io.numbers); when its
+    values fit both readings (``1.234``: 1.234 or 1234?) the other columns decide, or the
+    comma delimiter; a column still undecided stays text, with a note.
 
     What was detected or changed is listed, as plain sentences, in ``df.attrs["notes"]``.
     Anything that cannot be read raises DataError.
@@ -48,11 +52,11 @@ def read_csv(source) -> pd.DataFrame:
         dialect = dialect._replace(separator_line=True)
     else:
         dialect = sniff_dialect(head, complete)
-    frame, notes = parse_csv(_table_data(data, dialect), dialect, complete)
+    names, name_notes = final_column_names(dialect.header, dialect.n_columns)
+    frame, notes = parse_csv(_table_data(data, dialect), dialect, complete, names)
     return_free_memory()
     if frame.empty:
         raise DataError("The file has a header row but no data rows.")
-    names, name_notes = final_column_names(dialect.header, dialect.n_columns)
     frame.columns = names
     frame.attrs["notes"] = _reading_notes(encoding, dialect) + name_notes + notes
     return frame

@@ -9,9 +9,10 @@ from typing import NamedTuple
 
 from cecore.errors import DataError
 from cecore.io.header import looks_like_header
+from cecore.io.numbers import fixed_decimal
 from cecore.io.source import SAMPLE_BYTES, SNIFF_RECORDS
 from cecore.io.titles import after_lines, count_title_lines, table_start
-from cecore.io.values import DECIMAL_COMMA, DECIMAL_POINT
+from cecore.io.values import DECIMAL_COMMA
 
 DELIMITERS = ("\t", ";", "|", ",")  # ties are broken in this order (see _delimiter_score)
 
@@ -129,12 +130,17 @@ def _count_split(records: list) -> int:
 
 
 def _decimal_mark(values: list[str], delimiter: str) -> str:
-    """``,`` when numbers are written like ``1,5`` (never with a ``,`` delimiter)."""
+    """The file's decimal mark for the parsers: ``,`` when some value can only be read with
+    a decimal comma (``1,5``, ``1.234,5``, ``1.234.567``) and none only with a decimal point
+    (``1.5``, ``1,234.5``); ``.`` otherwise, and always with a ``,`` delimiter.
+
+    Values that read both ways (``1.234``, ``1,234``) are no evidence: each column's own
+    marks are decided later from all its values (cecore.io.numbers).
+    """
     if delimiter == ",":
         return "."
-    has_comma = any(DECIMAL_COMMA.fullmatch(v) for v in values)
-    has_point = any(DECIMAL_POINT.fullmatch(v) for v in values)
-    return "," if has_comma and not has_point else "."
+    fixed = {fixed_decimal(v) for v in values if "," in v or "." in v}
+    return "," if "," in fixed and "." not in fixed else "."
 
 
 def _ends_with_a_delimiter(records: list, n_columns: int) -> bool:

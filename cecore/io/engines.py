@@ -1,4 +1,4 @@
-"""The parsers under read_csv: pyarrow first, pandas' C engine when pyarrow cannot; exact big integers."""
+"""The parsers under read_csv: pyarrow first, pandas' C engine when pyarrow cannot; each column's number format; exact big integers."""
 
 from __future__ import annotations
 
@@ -13,11 +13,23 @@ import pyarrow.csv as pa_csv
 
 from cecore.errors import DataError
 from cecore.io.dialect import Dialect, delimiter_name, long_row_message
+from cecore.io.numbers import (
+    exact_numbers,
+    format_note,
+    might_be_numbers,
+    number_format,
+    shows_a_decimal_mark,
+    tie_break,
+    undecided_note,
+    whole_beyond_float_precision,
+)
 from cecore.io.source import SAMPLE_BYTES, byte_chunks, first_bytes
-from cecore.io.values import INTEGER_TEXT, MISSING_MARKERS, STRING_DTYPE
+from cecore.io.values import MISSING_MARKERS, STRING_DTYPE, is_text
 
 
-def parse_csv(data: Path | bytes, dialect: Dialect, complete: bool) -> tuple[pd.DataFrame, list[str]]:
+def parse_csv(
+    data: Path | bytes, dialect: Dialect, complete: bool, column_names: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
     """Parse the data: pyarrow first, pandas' C engine when pyarrow cannot or should not.
 
     Column types seen in the sample are pinned for the pyarrow read, so that pyarrow does
@@ -26,12 +38,16 @@ def parse_csv(data: Path | bytes, dialect: Dialect, complete: bool) -> tuple[pd.
     retried with inference. The C engine takes over for rows with too few fields, quoted
     line breaks that pyarrow's block reader cannot follow, and files with an odd number of
     quotes (pyarrow silently takes an unclosed quote to the end of the file as one value).
-    Whole-number columns beyond 2**53 that became float64 are read again exactly.
+    Then each column's numbers are read in the format its own values decide (see
+    _read_number_columns); ``column_names`` (the final ones) name the columns in notes.
     """
-    frame, notes = _parse_table(data, dialect, complete)
+    frame, notes, integer_columns = _parse_table(data, dialect, complete)
     if dialect.trailing:
         frame, notes = _drop_trailing_field(frame, dialect), notes + [_trailing_note(dialect)]
-    return _restore_exact_integers(frame, data, dialect), notes
+    frame, number_notes = _read_number_columns(
+        frame, data, dialect, complete, integer_columns, column_names
+    )
+    return frame, notes + number_notes
 
 
 def _parser_names(dialect: Dialect) -> list[str]:
@@ -64,16 +80,18 @@ def _trailing_note(dialect: Dialect) -> str:
 
 def _parse_table(
     data: Path | bytes, dialect: Dialect, complete: bool
-) -> tuple[pd.DataFrame, list[str]]:
-    """The table as pyarrow or, failing that, pandas' C engine reads it (see parse_csv)."""
+) -> tuple[pd.DataFrame, list[str], set[int] | None]:
+    """The table as pyarrow or, failing that, pandas' C engine reads it (see parse_csv),
+    and the positions of the columns pyarrow read as integers (None from the C engine)."""
     names = _parser_names(dialect)
     if _has_unpaired_quote(data):
-        return _tidy(_read_with_c_engine(data, dialect, names)), []
+        return _tidy(_read_with_c_engine(data, dialect, names)), [], None
     pinned = {} if complete else _sample_column_types(data, dialect, names)
     arrow_error = ""
     for column_types in ([pinned] if pinned else []) + [None]:
         try:
-            return _tidy(_read_with_arrow(data, dialect, names, column_types)), []
+            frame, integer_columns = _read_with_arrow(data, dialect, names, column_types)
+            return _tidy(frame), [], integer_columns
         except pa.ArrowInvalid as exc:
             arrow_error = str(exc)
     frame = _tidy(_read_with_c_engine(data, dialect, names))
@@ -81,8 +99,8 @@ def _parse_table(
     if short_rows and int(short_rows[2]) < dialect.n_columns:
         return frame, [
             "Some rows have fewer fields than the header; their missing fields were left empty."
-        ]
-    return frame, []
+        ], None
+    return frame, [], None
 
 
 def _has_unpaired_quote(data: Path | bytes) -> bool:
@@ -122,10 +140,12 @@ def _sample_column_types(data: Path | bytes, dialect: Dialect, names: list[str])
 
 def _read_with_arrow(
     data: Path | bytes, dialect: Dialect, names: list[str], column_types: dict | None
-) -> pd.DataFrame:
-    """Parse with pyarrow and convert to pandas a few columns at a time."""
+) -> tuple[pd.DataFrame, set[int]]:
+    """Parse with pyarrow and convert to pandas a few columns at a time; also the
+    positions of the integer columns (no value in them has a decimal mark)."""
     columns, fields = _arrow_columns(data, _arrow_options(dialect, names, column_types))
-    return _arrow_to_pandas(columns, fields)
+    integers = {i for i, f in enumerate(fields) if pa.types.is_integer(f.type)}
+    return _arrow_to_pandas(columns, fields), integers
 
 
 def _arrow_columns(data: Path | bytes, options) -> tuple[list[pa.ChunkedArray], list[pa.Field]]:
@@ -229,45 +249,124 @@ def _parser_error_message(message: str, dialect: Dialect) -> str:
     return f"The file could not be read as CSV: {message.strip()}"
 
 
-def _restore_exact_integers(frame: pd.DataFrame, data: Path | bytes, dialect: Dialect) -> pd.DataFrame:
-    """Re-read exactly the whole-number columns that became float64 with values beyond 2**53.
+def _read_number_columns(
+    frame: pd.DataFrame,
+    data: Path | bytes,
+    dialect: Dialect,
+    complete: bool,
+    integer_columns: set[int] | None,
+    column_names: list[str],
+) -> tuple[pd.DataFrame, list[str]]:
+    """Read each column's numbers in the format its own values decide (cecore.io.numbers),
+    with notes on the columns read with a thousands separator, with a decimal mark other
+    than the file's, or kept as text because their format cannot be decided.
 
-    pyarrow and pandas give float64 to integer columns with a gap (and to integers beyond
-    int64), and float64 cannot tell 9007199254740993 from 9007199254740992: such columns
-    are read again as text and become nullable Int64 (text when beyond int64), so class
-    labels and ids stay exact. Columns without such values cost one scan.
+    The parsers read every column with the file's one decimal mark (``dialect.decimal``),
+    so a column written the other way is text (``1.234.567``, ``0,5`` in a file of
+    ``0.5``), and a column whose values all read both ways (``1.234``, ``12.000``) may have
+    been read as decimals when its ``.`` groups thousands. So:
+
+    - text columns of numbers get their format from all their values;
+    - float columns are right when some value shows the mark is a decimal mark there (a
+      fraction below 1, at or above 1000, or with more than three decimals: a vector test)
+      or, failing that, some value of the sample does (``12.5``); the others are read
+      again as text and decided like text columns (never needed when the ties below are
+      broken towards the file's mark, as in every comma-separated file);
+    - a column whose values alone fit both readings takes the decimal mark that the other
+      columns fix, when they agree, else ``.`` in a comma-separated file; else it is kept
+      as text;
+    - whole numbers beyond 2**53, where float64 rounds neighbours together, are read again
+      as text and kept exact (nullable Int64, or the digits as text beyond int64), also
+      when written with grouping or ``.0``.
     """
-    suspects = []
+    mark = dialect.decimal
+    by_c_engine = integer_columns is None  # then columns are read again by the C engine too
+    integer_columns = set() if by_c_engine else integer_columns
+    formats, texts, fixed, suspects, big = {}, {}, set(), [], []
     for position in range(frame.shape[1]):
         series = frame.iloc[:, position]
-        if series.dtype != np.float64:
+        if is_text(series):
+            fmt = number_format(series) if might_be_numbers(series) else None
+            if fmt is not None and fmt.status != "not numbers":
+                formats[position], texts[position] = fmt, series
+                fixed |= {fmt.decimal} if fmt.certain else set()
+        elif series.dtype == np.float64:
+            values = series.to_numpy()
+            big += [position] if whole_beyond_float_precision(values) else []
+            if position in integer_columns or not np.isfinite(values).any():
+                continue
+            if shows_a_decimal_mark(values):
+                fixed.add(mark)
+            else:
+                suspects.append(position)
+    tie, reason = tie_break(fixed, dialect.delimiter)
+    if suspects and tie != mark and not complete:  # the sample may show the mark
+        sample = _text_columns(data, dialect, suspects, head_only=True)
+        shown = [p for p in suspects if p in sample and number_format(sample[p]).certain]
+        fixed |= {mark} if shown else set()
+        suspects = [p for p in suspects if p not in shown]
+        tie, reason = tie_break(fixed, dialect.delimiter)
+    reread = sorted(set(big) | (set(suspects) if tie != mark else set()))
+    if reread:
+        again = _text_columns(data, dialect, reread, c_engine=by_c_engine)
+        for position, column in again.items():
+            fmt = number_format(column)
+            if len(column) == len(frame) and fmt.status != "not numbers":
+                formats[position], texts[position] = fmt, column
+                fixed |= {fmt.decimal} if fmt.certain else set()
+        tie, reason = tie_break(fixed, dialect.delimiter)
+    notes = []
+    for position, fmt in formats.items():
+        name, text = column_names[position], texts[position]
+        if fmt.status == "ambiguous" and tie is not None:
+            fmt = number_format(text, tie)
+        if fmt.status != "numbers":
+            frame.isetitem(position, text)
+            notes.append(undecided_note(name, fmt))
             continue
-        values = series.to_numpy()
-        if len(values) == 0 or max(-np.fmin.reduce(values), np.fmax.reduce(values)) < 2**53:
-            continue  # the common case, found without temporary arrays (NaN is ignored)
-        finite = values[np.isfinite(values)]
-        if np.abs(finite).max(initial=0.0) >= 2**53 and np.all(finite == np.floor(finite)):
-            suspects.append(position)
-    if not suspects:
-        return frame
+        # the parser's floats are right when it read the same marks; big ones may not be exact
+        as_parsed = not is_text(frame.iloc[:, position]) and fmt.grouping is None and (
+            fmt.decimal == mark or fmt.example is None
+        )
+        if not as_parsed or position in big:
+            numbers = exact_numbers(text, fmt)
+            if not as_parsed or numbers.dtype != np.float64:
+                frame.isetitem(position, numbers)
+        if fmt.grouping is not None or (fmt.decimal != mark and fmt.example is not None):
+            notes.append(format_note(name, fmt, reason))
+    return frame, notes
+
+
+def _text_columns(
+    data: Path | bytes,
+    dialect: Dialect,
+    positions: list[int],
+    head_only: bool = False,
+    c_engine: bool = False,
+) -> dict[int, pd.Series]:
+    """The columns at ``positions`` read again as text (missing markers as missing), from
+    the whole data or only its first megabyte; by pyarrow, else pandas' C engine. Columns
+    that cannot be read again are left out."""
     names = _parser_names(dialect)
+    wanted = [names[p] for p in positions]
+    if head_only:
+        head = first_bytes(data, SAMPLE_BYTES)
+        data = head[: head.rfind(b"\n") + 1]
+    if not c_engine:
+        read, parse, convert = _arrow_options(dialect, names, dict.fromkeys(wanted, pa.string()))
+        convert.include_columns = wanted
+        try:
+            columns, _ = _arrow_columns(data, (read, parse, convert))
+            return {p: columns[i].to_pandas(types_mapper=_pandas_dtype)
+                    for i, p in enumerate(positions)}
+        except pa.ArrowInvalid:
+            if head_only:
+                return {}
     try:
-        text = _read_with_c_engine(data, dialect, names, text_columns=suspects)
-    except (DataError, ValueError):  # the table was read: keep its float columns then
-        return frame
-    for position in suspects:
-        column = text[names[position]]
-        present = column.dropna()
-        if len(column) != len(frame) or not present.str.fullmatch(INTEGER_TEXT).all():
-            continue
-        integers = [int(value) for value in present]
-        if -(2**63) <= min(integers) and max(integers) < 2**63:
-            exact = pd.array([None] * len(column), dtype="Int64")
-            exact[column.notna().to_numpy()] = integers
-            frame.isetitem(position, exact)
-        else:
-            frame.isetitem(position, column.str.strip())
-    return frame
+        text = _read_with_c_engine(data, dialect, names, text_columns=positions)
+    except (DataError, ValueError):  # the table was read: keep its columns then
+        return {}
+    return {p: text[names[p]].astype(STRING_DTYPE) for p in positions}
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:

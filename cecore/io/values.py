@@ -1,4 +1,4 @@
-"""How a text value reads: numbers (decimal comma, digit grouping), dates, missing markers."""
+"""How a text value reads: numbers (decimal comma, digit grouping: see cecore.io.numbers), dates, missing markers."""
 
 from __future__ import annotations
 
@@ -7,18 +7,11 @@ import re
 import numpy as np
 import pandas as pd
 
+from cecore.io.numbers import is_number_text, might_be_numbers, number_format, read_numbers
+
 MISSING_MARKERS = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "<NA>")
-_NUMBER = re.compile(
-    r"\s*[+-]?(?:(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:e[+-]?\d+)?|inf(?:inity)?)\s*", re.IGNORECASE
-)
-
-
-# numbers with digit grouping: 1,234 or 12,345,678.9 (grouped by ","), 1.234,5 (grouped by ".")
-_GROUPED_BY_COMMA = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?\s*")
-_GROUPED_BY_POINT = re.compile(r"\s*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?\s*")
 INTEGER_TEXT = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)  # exact even beyond 2**53
 DECIMAL_COMMA = re.compile(r"\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*")
-DECIMAL_POINT = re.compile(r"\s*[+-]?\d*\.\d+(?:[eE][+-]?\d+)?\s*")
 _DATE_LIKE = re.compile(
     r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*"
@@ -43,8 +36,8 @@ STRING_DTYPE = pd.StringDtype(na_value=np.nan)  # pandas' default "str" dtype
 
 
 def looks_like_number(text: str) -> bool:
-    """Whether a field reads as a number (either decimal mark)."""
-    return bool(_NUMBER.fullmatch(text))
+    """Whether a field reads as a number (either decimal mark, digit grouping allowed)."""
+    return is_number_text(text)
 
 
 def has_number_dtype(series: pd.Series) -> bool:
@@ -58,45 +51,33 @@ def is_text(series: pd.Series) -> bool:
 
 
 def numeric_view(series: pd.Series) -> pd.Series | None:
-    """The column as float64 if every present value is a number (decimal comma allowed).
+    """The column as float64 if every present value is a number, read in the number
+    format its values decide (cecore.io.numbers: a decimal comma, digit grouping).
 
-    None for booleans, dates and columns with any non-numeric value.
+    None for booleans, dates, columns with any non-numeric value, and text columns whose
+    decimal mark cannot be decided (``1.234`` alone: 1.234 or 1234?) or that mix both.
     """
     if pd.api.types.is_bool_dtype(series):
         return None
     if has_number_dtype(series):
         return parse_numbers(series)
-    if not is_text(series):
+    if not is_text(series) or not might_be_numbers(series):
         return None
-    present = series.dropna()
-    head = present.head(50).astype(str)
-    if not (head.str.fullmatch(_NUMBER) | head.str.fullmatch(_GROUPED_BY_COMMA)
-            | head.str.fullmatch(_GROUPED_BY_POINT)).all():
-        return None
-    numbers = parse_numbers(series)
-    return numbers if numbers.notna().sum() == len(present) else None
+    fmt = number_format(series)
+    return read_numbers(series, fmt) if fmt.status == "numbers" else None
 
 
 def parse_numbers(series: pd.Series) -> pd.Series:
     """The column as float64; anything that is not a number becomes NaN.
 
-    Text is read with the decimal mark and digit grouping the whole column agrees on: when
-    every value with a ``,`` is grouped like ``1,234`` or ``12,345.6`` (as spreadsheets
-    quote them in comma-separated files), ``,`` groups thousands; when every value with a
-    ``,`` is grouped like ``1.234,5`` or written like ``0,5``, ``,`` is the decimal mark.
+    Text is read in the number format all its values decide (see cecore.io.numbers):
+    ``1,234`` and ``12,345.6`` next to each other group by ``,``; ``0,5`` and ``1.234,5``
+    have a decimal comma, and then ``1.234`` is 1234. When the format cannot be decided,
+    only the values without a mark are read (the others are NaN).
     """
     if has_number_dtype(series):
         return pd.Series(series.to_numpy(dtype=np.float64, na_value=np.nan), index=series.index)
-    text = series.astype(str).str.strip()
-    with_comma = text[text.str.contains(",", regex=False)]
-    if len(with_comma):
-        if with_comma.str.fullmatch(_GROUPED_BY_COMMA).all():
-            text = text.str.replace(",", "", regex=False)
-        else:  # a decimal comma: a "." in it groups thousands (1.234,5), else it is a point
-            grouped = text.str.fullmatch(_GROUPED_BY_POINT).astype(bool)
-            text = text.mask(grouped, text.str.replace(".", "", regex=False))
-            text = text.str.replace(",", ".", regex=False)
-    return pd.to_numeric(text, errors="coerce").astype(np.float64)
+    return read_numbers(series, number_format(series))
 
 
 def detect_date_format(series: pd.Series) -> str | None:

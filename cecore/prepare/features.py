@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cecore.errors import DataError
+from cecore.io.numbers import format_reading, might_be_numbers, number_format, undecided_note
 from cecore.io.values import detect_date_format, is_text, numeric_view, parse_dates, parse_numbers
 from cecore.prepare.profile import column_profile, exclusion_reason
 from cecore.prepare.table import require_column
@@ -38,14 +39,20 @@ def feature_specs_for(
         names = _validated_features(frame, target, features)
     specs, notes = {}, []
     for name in names:
+        undecided = undecided_number_format(frame[name])
         profile = column_profile(frame[name], name)
         reason = exclusion_reason(frame[name], profile) if features is None else None
         if reason and not (dates == "expand" and profile.kind == "datetime"):
+            if undecided is not None:
+                notes.append(undecided_note(name, undecided, "was read as text"))
             notes.append(f"Column '{name}' was left out: {reason}.")
             continue
         spec, note = _feature_spec(frame[name], name, dates, profile.kind)
         if spec is not None:
             specs[name] = spec
+        if undecided is not None:
+            used = "was used as categories" if spec is not None else "was read as text"
+            notes.append(undecided_note(name, undecided, used))
         if note:
             notes.append(note)
     if not specs:
@@ -88,11 +95,21 @@ def _feature_spec(
         return FeatureSpec("date", detect_date_format(series)), note
     if kind in ("numeric", "id", "constant") and numeric_view(series) is not None:
         if is_text(series):
-            return FeatureSpec(
-                "numeric"
-            ), f"Column '{name}' holds numbers written as text; they were read as numbers."
+            fmt = number_format(series)
+            how = f": {format_reading(fmt)}" if fmt.grouping is not None else ""
+            note = f"Column '{name}' holds numbers written as text; they were read as numbers{how}."
+            return FeatureSpec("numeric"), note
         return FeatureSpec("numeric"), None
     return FeatureSpec("categorical"), None
+
+
+def undecided_number_format(series: pd.Series):
+    """The NumberFormat of a text column of numbers whose decimal mark cannot be decided
+    (``1.234`` alone; ``0,5`` next to ``2.5``), or None for any other column."""
+    if not is_text(series) or not might_be_numbers(series):
+        return None
+    fmt = number_format(series)
+    return fmt if fmt.status in ("ambiguous", "conflict") else None
 
 
 def build_model_frame(
@@ -105,6 +122,9 @@ def build_model_frame(
     for name, spec in specs.items():
         series = frame[name]
         if spec.kind == "numeric":
+            undecided = undecided_number_format(series)
+            if undecided is not None:  # new rows: never a silent guess
+                raise DataError(undecided_note(name, undecided, "cannot be read as numbers"))
             values = parse_numbers(series).to_numpy()
             is_infinite = np.isinf(values)
             if is_infinite.any():

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from cecore.errors import DataError
-from cecore.io.values import INTEGER_TEXT, is_text, numeric_view
+from cecore.io.numbers import number_format, whole_numbers
+from cecore.io.values import is_text, numeric_view
 from cecore.wording import count_of
 
 MIN_ROWS = 4  # fewest usable rows prepare accepts
@@ -66,7 +67,11 @@ def target_classes(series: pd.Series, name: str, max_classes: int) -> tuple[np.n
 
 def exact_integers(series: pd.Series, has_label: np.ndarray, present: np.ndarray):
     """The present values as exact integers (an integer array, or Python ints for text
-    beyond 2**53), or None when they are not all whole numbers."""
+    beyond 2**53), or None when they are not all whole numbers.
+
+    Text beyond 2**53 is read from its digits, in the number format of the column (so
+    ``9,007,199,254,740,993`` and ``9007199254740993.0`` are 9007199254740993, not the
+    float64 9007199254740992); floats that large are not exact and keep their float form."""
     if not np.all(present == np.floor(present)):
         return None
     if pd.api.types.is_integer_dtype(series):
@@ -75,10 +80,9 @@ def exact_integers(series: pd.Series, has_label: np.ndarray, present: np.ndarray
     if np.abs(present).max() < 2**53:
         return present.astype(np.int64)
     if is_text(series):
-        text = series[has_label].astype(str)
-        if text.str.fullmatch(INTEGER_TEXT).all():
-            return np.array([int(value) for value in text], dtype=object)
-    return None  # floats this large are not exact: they keep their float form
+        text = series[has_label]
+        return whole_numbers(text, number_format(text))
+    return None
 
 
 def require_rows(n_rows: int) -> None:
