@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -96,9 +97,8 @@ def main(argv=None) -> None:
             "read_csv .csv": lambda: read_csv(paths["csv"]),
         }
         medians = interleaved_medians(calls, args.repeats)
-    print(f"python {platform.python_version()}, python-calamine "
-          f"{python_calamine.__version__ if hasattr(python_calamine, '__version__') else '?'}, "
-          f"openpyxl {openpyxl.__version__}, pandas {pd.__version__}")
+    print(f"python {platform.python_version()}, python-calamine {version('python-calamine')}, "
+          f"openpyxl {version('openpyxl')}, pandas {pd.__version__}")
     print(f"{args.rows:,} rows x {args.columns} numbers; files: "
           + ", ".join(f"{kind} {mb:.1f} MB" for kind, mb in sizes.items()))
     print(f"median of {args.repeats} (in one process, interleaved):")

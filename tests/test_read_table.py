@@ -276,6 +276,17 @@ def test_forged_sizes_are_caught_while_inflating_in_pieces():
         "workbook again from Excel, or export it as CSV.")
 
 
+def test_a_sheet_of_too_many_cells_is_refused_before_it_is_loaded(frame, monkeypatch):
+    import cecore.io.archive as archive
+
+    monkeypatch.setattr(archive, "MAX_SHEET_CELLS", 500)
+    assert data_error(read_table, tf.frame_workbook(frame)) == (
+        "The sheet 'Data' holds about 604 cells, more than this app reads from a workbook "
+        "(500). Use fewer rows or columns, or export the sheet as CSV.")
+    assert data_error(read_table, tf.frame_workbook(frame), sheet="Data").startswith(
+        "The sheet 'Data' holds about 604 cells")
+
+
 def test_too_many_parts():
     many = tf.raw_zip([(f"part{i}.xml", b"") for i in range(10_001)])
     assert "declares 10,001 parts" in bounded(read_table, many, seconds=3.0, megabytes=20)

@@ -13,8 +13,10 @@ or lies and says little. So, before any part is inflated:
   engine (calamine, whose ZIP reader trusts the declared sizes) only gets an archive whose
   sizes are true, so memory stays bounded by the limits above.
 
-The same pass notes which worksheet parts hold formulas or error cells, so that only those
-are scanned again (:func:`count_special_cells`) for the notes on values Excel never saved.
+The same pass counts each worksheet's cells (the engine holds every cell of a sheet in memory,
+about 70 bytes each: :func:`check_sheet_cells` refuses a sheet of more than MAX_SHEET_CELLS
+before it is loaded) and notes which worksheet parts hold formulas or error cells, so that
+only those are scanned again (:func:`count_special_cells`) for the notes on values Excel never saved.
 Files in an OLE container (the signature ``D0 CF 11 E0``) are an encrypted workbook (its
 ``EncryptedPackage`` stream) or an old Excel 97-2003 file, and are refused with what to do.
 """
@@ -40,6 +42,7 @@ MAX_INFLATED_BYTES = 1024**3  # all parts of a workbook together, once inflated
 MAX_RATIO = 100  # inflated / compressed, for parts of at least RATIO_CHECKED_FROM bytes
 RATIO_CHECKED_FROM = 10 * 1024**2
 MAX_ENTRIES = 10_000  # parts in one archive (a workbook has tens)
+MAX_SHEET_CELLS = 20_000_000  # cells of the sheet read (about 1.5 GB in the engine)
 INFLATE_PIECE = 1024**2  # bytes inflated at a time
 _SMALL_PART_BYTES = 16 * 1024**2  # workbook.xml, its relationships, the content types
 
@@ -48,9 +51,11 @@ PROTECTED = (
     "(File > Info > Protect Workbook) and save it again, or export it as CSV."
 )
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
-# the end of a formula element (</f>, </x:f>, <f t="shared" si="0"/>; a shared formula's
-# first cell ends with </f>) or an error cell (t="e"): found, the part is scanned again
-_CELL_MARKERS = (b"f>", b"f/>", b't="e"')
+# the end of a formula element (</f>, </x:f>; a shared formula's other cells, <f t="shared"
+# si="0"/>, come with its first cell's </f>) or an error cell (t="e"): then the part is
+# scanned again
+_CELL_MARKERS = (b"f>", b't="e"')
+_CELL_STARTS = (b"<c", b":c ")  # a cell element, prefixed or not (<col>...: an upper bound)
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_STRICT = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
 _REL_ID = re.compile(r"^\{[^}]*relationships\}id$")
@@ -62,6 +67,7 @@ class Workbook(NamedTuple):
     sheet_parts: dict[str, str]  # sheet name -> its part in the archive (worksheets only)
     macros: bool  # a macro-enabled workbook (.xlsm: VBA project)
     marked_parts: frozenset[str]  # worksheet parts that hold formulas or error cells
+    cell_counts: dict[str, int]  # worksheet part -> number of cell elements (at most)
 
 
 def refuse_ole(data: Path | bytes) -> None:
@@ -88,7 +94,7 @@ def open_workbook(data: Path | bytes) -> Workbook:
             names = {info.filename for info in infos}
             _refuse_other_archives(names)
             _check_directory(infos, byte_size(data))
-            marked = _check_true_sizes(data, infos)
+            marked, counts = _check_true_sizes(data, infos)
             sheets = _sheet_parts(archive, names)
             types = _read_small(archive, "[Content_Types].xml", names)
     except zipfile.BadZipFile as exc:
@@ -97,7 +103,18 @@ def open_workbook(data: Path | bytes) -> Workbook:
             f"damaged ({exc}). Save the workbook again from Excel, or export it as CSV."
         ) from exc
     macros = "xl/vbaProject.bin" in names or b"macroEnabled" in types
-    return Workbook(sheets, macros, frozenset(marked) & set(sheets.values()))
+    return Workbook(sheets, macros, frozenset(marked) & set(sheets.values()), counts)
+
+
+def check_sheet_cells(workbook: Workbook, name: str) -> None:
+    """Refuse a sheet of more than MAX_SHEET_CELLS cells, before the engine loads it."""
+    cells = workbook.cell_counts.get(workbook.sheet_parts.get(name, ""), 0)
+    if cells > MAX_SHEET_CELLS:
+        raise DataError(
+            f"The sheet {name!r} holds about {cells:,} cells, more than this app reads from "
+            f"a workbook ({MAX_SHEET_CELLS:,}). Use fewer rows or columns, or export the "
+            "sheet as CSV."
+        )
 
 
 def _check_entry_count(data: Path | bytes) -> None:
@@ -178,22 +195,28 @@ def _check_directory(infos: list[zipfile.ZipInfo], file_bytes: int) -> None:
             )
 
 
-def _check_true_sizes(data: Path | bytes, infos: list[zipfile.ZipInfo]) -> set[str]:
-    """Inflate every part in pieces, refusing one that yields more (or other) than declared;
-    the worksheet parts that hold formula or error markers."""
-    marked = set()
+def _check_true_sizes(
+    data: Path | bytes, infos: list[zipfile.ZipInfo]
+) -> tuple[set[str], dict[str, int]]:
+    """Inflate every part in pieces, refusing one that yields more (or other) than declared:
+    the worksheet parts that hold formula or error markers, and their cell counts."""
+    marked, counts = set(), {}
     handle = data.open("rb") if isinstance(data, Path) else io.BytesIO(data)
     with handle:
         for info in infos:
             worksheet = info.filename.startswith("xl/worksheets/")
-            if _inflate_checked(handle, info, scan=worksheet) and worksheet:
-                marked.add(info.filename)
-    return marked
+            found, cells = _inflate_checked(handle, info, scan=worksheet)
+            if worksheet:
+                counts[info.filename] = counts.get(info.filename, 0) + cells
+                if found:
+                    marked.add(info.filename)
+    return marked, counts
 
 
-def _inflate_checked(handle, info: zipfile.ZipInfo, scan: bool) -> bool:
+def _inflate_checked(handle, info: zipfile.ZipInfo, scan: bool) -> tuple[bool, int]:
     """Inflate one part from its raw bytes; DataError when its size is not the declared one.
-    Returns whether the inflated text holds a formula or error-cell marker (when ``scan``)."""
+    Returns whether the inflated text holds a formula or error-cell marker and how many cell
+    elements it has (when ``scan``)."""
     handle.seek(info.header_offset)
     local = handle.read(30)
     if len(local) < 30 or not local.startswith(ZIP_SIGNATURE):
@@ -202,7 +225,7 @@ def _inflate_checked(handle, info: zipfile.ZipInfo, scan: bool) -> bool:
     handle.seek(info.header_offset + 30 + name_length + extra_length)
     left = info.compress_size
     inflater = zlib.decompressobj(-zlib.MAX_WBITS) if info.compress_type else None
-    produced, found, carry = 0, False, b""
+    produced, found, carry, cells = 0, False, b"", 0
     while left > 0:
         raw = handle.read(min(INFLATE_PIECE, left))
         if not raw:
@@ -214,6 +237,8 @@ def _inflate_checked(handle, info: zipfile.ZipInfo, scan: bool) -> bool:
             produced += len(piece)
             if produced > info.file_size:
                 _refuse_forged(info)
+            if scan:
+                cells += sum(piece.count(start) for start in _CELL_STARTS)
             if scan and not found:
                 text = carry + piece
                 found = any(marker in text for marker in _CELL_MARKERS)
@@ -225,7 +250,7 @@ def _inflate_checked(handle, info: zipfile.ZipInfo, scan: bool) -> bool:
         complete = left == 0
     if produced != info.file_size or not complete:
         _refuse_forged(info)
-    return found
+    return found, cells
 
 
 def _refuse_forged(info: zipfile.ZipInfo) -> None:
