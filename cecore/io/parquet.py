@@ -166,7 +166,9 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     for column in table.columns:
         kind = column.type
         if pa.types.is_dictionary(kind):
-            for chunk in column.chunks:
+            text = not (pa.types.is_integer(kind.value_type)
+                        or pa.types.is_floating(kind.value_type))
+            for chunk in column.chunks if text else ():
                 lengths = pc.binary_length(chunk.dictionary)
                 decoded += pc.sum(pc.take(lengths, chunk.indices)).as_py() or 0
             if decoded > MAX_DECODED_BYTES:
