@@ -16,7 +16,7 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning
 
-from cecore.data import DataError, read_csv
+from cecore.data import DataError, read_table
 from cecore.export import summary
 from cecore.hyperparameters import SOLVERS
 from cecore.live import Throttle
@@ -142,7 +142,7 @@ def train(args):
                          validation_share=args.validation_share)
     options = DataOptions(test_size=args.test_size, missing=args.missing,
                           scale=not args.no_scale, dates=args.dates)
-    frame = read_csv(args.file)
+    frame = read_table(args.file)
     prepared = prepare_data(frame, args.target, args.features, options, config.seed)
     run = TrainingRun(prepared, config, options, frame=frame)
     bar = ProgressBar(config.epochs)

@@ -7,7 +7,7 @@ against ``cecore.data`` keeps working. Every problem with a user's data raises
 """
 
 from cecore.errors import DataError
-from cecore.io import read_csv
+from cecore.io import TABLE_EXTENSIONS, list_sheets, read_csv, read_table
 from cecore.prepare import (
     DataOptions,
     Prepared,
@@ -21,9 +21,12 @@ __all__ = [
     "DataError",
     "DataOptions",
     "Prepared",
+    "TABLE_EXTENSIONS",
     "describe_columns",
+    "list_sheets",
     "prepare",
     "read_csv",
+    "read_table",
     "suggest_features",
     "suggest_target",
 ]

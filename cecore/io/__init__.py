@@ -1,5 +1,9 @@
 """Reading a user's file into a DataFrame: the first stage of the data's trip.
 
+``read_table`` (table_reader) is the front door: it decides the format from the content and
+hands CSV text to ``read_csv``, Excel workbooks to ``excel`` (checked first by ``archive``:
+zip bombs, encryption; cells to a table by ``sheet_table``) and Parquet files to ``parquet``.
+
     bytes or path --source--> bytes --encoding--> UTF-8 --dialect (header, titles)-->
     Dialect --engines (pyarrow, pandas' C engine)--> DataFrame (+ ``attrs["notes"]``)
 
@@ -11,5 +15,6 @@ and thousands separator, from all its values); ``prepare`` uses them too. Every 
 
 from cecore.io.csv_reader import read_csv
 from cecore.io.source import MAX_UPLOAD_MB
+from cecore.io.table_reader import TABLE_EXTENSIONS, list_sheets, read_table
 
-__all__ = ["MAX_UPLOAD_MB", "read_csv"]
+__all__ = ["MAX_UPLOAD_MB", "TABLE_EXTENSIONS", "list_sheets", "read_csv", "read_table"]

@@ -9,7 +9,9 @@ from pathlib import Path
 from cecore.errors import DataError
 from cecore.io.source import SAMPLE_BYTES, all_bytes, byte_chunks, byte_size, first_bytes
 
-_BINARY_SIGNATURES = (
+#: (first bytes, what a file starting with them is): refused by read_csv; read_table reads the
+#: Excel and Parquet ones itself and refuses the rest with its own wording
+BINARY_SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
@@ -114,7 +116,7 @@ def _guess_wide_encoding(head: bytes, size: int) -> tuple[str, str] | None:
 
 def _reject_binary_signature(head: bytes) -> None:
     """Raise DataError when the data starts like a well-known binary format."""
-    for signature, description in _BINARY_SIGNATURES:
+    for signature, description in BINARY_SIGNATURES:
         if head.startswith(signature):
             raise DataError(
                 f"This looks like {description}, not a CSV file. "

@@ -20,7 +20,7 @@ def load_source(source) -> Path | bytes:
         path = Path(source)
         if not path.is_file():
             raise DataError(f"There is no file at '{path}'.")
-        _check_size(path.stat().st_size)
+        check_size(path.stat().st_size)
         return path
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -35,14 +35,14 @@ def load_source(source) -> Path | bytes:
         data = bytes(data)
     else:
         raise DataError(
-            f"read_csv expects a file path, bytes or an open file, not {type(source).__name__}."
+            f"A table is read from a file path, bytes or an open file, not {type(source).__name__}."
         )
-    _check_size(len(data))
+    check_size(len(data))
     return data
 
 
-def _check_size(n_bytes: int) -> None:
-    """Reject files above the upload limit."""
+def check_size(n_bytes: int) -> None:
+    """Reject files above the upload limit (every format: CSV, Excel and Parquet alike)."""
     if n_bytes > MAX_UPLOAD_BYTES:
         raise DataError(
             f"The file is larger than {MAX_UPLOAD_MB} MB, the upload limit. "
