@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from cecore import data, samples
-from cecore.io import MAX_UPLOAD_MB
+from cecore.io import MAX_UPLOAD_MB, TABLE_EXTENSIONS
 from cecore.prepare.options import DATES, MISSING
 from cecore.training import DataOptions, prepare_data
 from pages._markdown import markdown_text
@@ -25,16 +25,53 @@ from pages._train_common import (
     state,
 )
 
-SOURCES = {"upload": "Upload a CSV", "sample": "Sample dataset"}
+SOURCES = {"upload": "Upload a table", "sample": "Sample dataset"}
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the file…")
-def read_upload(content):
-    """Parse an uploaded file once per content: ``(DataFrame, None)`` or ``(None, message)``."""
+def read_upload(content, name, sheet):
+    """Parse an uploaded file once per content and sheet: ``(DataFrame, None)`` or
+    ``(None, message)``."""
     try:
-        return data.read_csv(content), None
+        return data.read_table(content, name, sheet=sheet), None
     except data.DataError as error:
         return None, str(error)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def upload_sheets(content, name):
+    """The worksheets of an uploaded workbook (``[]`` for other files): ``(sheets, None)``
+    or ``(None, message)`` when the file is refused."""
+    try:
+        return data.list_sheets(content, name), None
+    except data.DataError as error:
+        return None, str(error)
+
+
+def read_new_upload(upload):
+    """Read the uploaded file (in the chosen sheet of a workbook with several) unless this
+    file and sheet were read already; the last good table stays in the session."""
+    content = upload.getvalue()
+    sheets, error = upload_sheets(content, upload.name)
+    sheet = None
+    if error is None and len(sheets) > 1:
+        sheet = st.selectbox("Sheet", sheets, key="train_sheet", index=None,
+                             placeholder="the first sheet with a table",
+                             help=f"The workbook has {len(sheets)} sheets: choose the one "
+                                  "with the table.")
+    attempt = (upload.file_id, sheet)
+    if attempt == state.get(UPLOAD_SEEN):
+        return
+    state[UPLOAD_SEEN] = attempt
+    if error is None:
+        frame, error = read_upload(content, upload.name, sheet)
+    if error is None:
+        digest = hashlib.sha256(content).hexdigest()[:16]
+        shown = upload.name if sheet is None else f"{upload.name}, sheet {sheet}"
+        state[UPLOADED] = {"name": shown, "frame": frame, "key": ("upload", digest, sheet)}
+        state[UPLOAD_ERROR] = None
+    else:
+        state[UPLOAD_ERROR] = (attempt, upload.name, error)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -58,23 +95,17 @@ def choose_data():
                               key="train_noise", bind=BIND_URL, persist_state=KEEP)
         return sample_frame(name, noise), ("sample", name, noise), f"sample '{name}'"
     upload = st.file_uploader(
-        f"Upload a CSV file (csv, tsv or txt; up to {MAX_UPLOAD_MB} MB)",
-        type=["csv", "tsv", "txt"], key="train_upload")
-    st.caption("The encoding, the delimiter, a decimal comma and the header row are detected; "
-               "title lines above the table are skipped. The file stays in this session only.")
-    if upload is not None and upload.file_id != state.get(UPLOAD_SEEN):
-        state[UPLOAD_SEEN] = upload.file_id
-        content = upload.getvalue()
-        frame, error = read_upload(content)
-        if error is None:
-            digest = hashlib.sha256(content).hexdigest()[:16]
-            state[UPLOADED] = {"name": upload.name, "frame": frame, "key": ("upload", digest)}
-            state[UPLOAD_ERROR] = None
-        else:
-            state[UPLOAD_ERROR] = (upload.file_id, upload.name, error)
+        f"Upload a table (CSV, TSV or TXT, Excel .xlsx or Parquet; up to {MAX_UPLOAD_MB} MB)",
+        type=[extension.lstrip(".") for extension in TABLE_EXTENSIONS], key="train_upload")
+    st.caption("CSV: the encoding, the delimiter, a decimal comma and the header row are "
+               "detected; title lines above the table are skipped. Excel: the saved values of "
+               "the cells are read (formulas and macros are not run). The file stays in this "
+               "session only.")
+    if upload is not None:
+        read_new_upload(upload)
     error = state.get(UPLOAD_ERROR)
     kept = state.get(UPLOADED)
-    if error is not None and upload is not None and error[0] == upload.file_id:
+    if error is not None and upload is not None and error[0] == state.get(UPLOAD_SEEN):
         say(st.error, f"{error[1]}: {error[2]}")
         if kept is not None:
             say(st.info, f"Still using the previous file, {kept['name']}.")

@@ -22,7 +22,8 @@ frame, data_key, data_label = choose_data()
 signature = None
 prepared = None
 if frame is None:
-    st.info("Upload a CSV file to start, or choose “Sample dataset” above to try the page "
+    st.info("Upload a table to start (CSV, Excel or Parquet), or choose “Sample dataset” "
+            "above to try the page "
             "on a bundled dataset.")
 else:
     state[FRAME] = frame

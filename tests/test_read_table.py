@@ -387,3 +387,20 @@ def test_the_command_trains_on_xlsx_and_parquet_as_on_csv(frame, tmp_path, capsy
     (tmp_path / "bomb.xlsx").write_bytes(tf.zip_bomb(2048))
     assert main(["train", str(tmp_path / "bomb.xlsx"), "--target", "label"]) == 2
     assert "zip bomb" in capsys.readouterr().err
+
+
+def test_the_first_sheet_that_reads_as_a_table_is_taken_with_a_note():
+    frame = tf.two_class_frame()
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active.append(["Exported from the CRM on 2026-11-30"])
+    sheet = book.create_sheet("Data")
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append(list(row))
+    table = read_table(tf.workbook_bytes(book), "crm.xlsx")
+    assert list(table.columns) == ["x1", "x2", "count", "label"] and len(table) == len(frame)
+    assert ("The sheets 'Notes' hold no table (a title or notes, no rows of data); the first "
+            "sheet with a table is 'Data'.") in table.attrs["notes"]
+    with pytest.raises(DataError, match="no data rows"):
+        read_table(tf.workbook_bytes(book), "crm.xlsx", sheet="Notes")

@@ -77,9 +77,10 @@ def plain(markdown):
 def test_the_page_opens_on_the_upload_and_names_its_widgets_as_expected():
     at = open_page()
     label = at.file_uploader(key="train_upload").label
-    assert "CSV" in label and "100 MB" in label
-    assert at.file_uploader(key="train_upload").allowed_type == [".csv", ".tsv", ".txt"]
-    assert "Upload a CSV file to start" in at.info[0].value
+    assert "CSV" in label and "Excel" in label and "Parquet" in label and "100 MB" in label
+    assert at.file_uploader(key="train_upload").allowed_type == [
+        ".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq"]
+    assert "Upload a table to start" in at.info[0].value
     assert at.button(key="train_start").label == "Train" and at.button(key="train_start").disabled
     assert at.button(key="train_stop").label == "Stop"
 
@@ -324,3 +325,37 @@ def test_a_validation_share_fits_a_temperature_shown_before_and_after():
                                                                       abs=5e-4)
     names = [t["name"] for t in json.loads(at.get("plotly_chart")[-1].proto.spec)["data"]]
     assert "before (T = 1)" in names and any(n.startswith("after (T = ") for n in names)
+
+
+def test_a_workbook_with_several_sheets_offers_a_sheet_chooser_and_keeps_the_last_good_one():
+    import openpyxl
+    from table_files import two_class_frame, workbook_bytes
+
+    frame = two_class_frame()
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "Notes"
+    notes.append(["Exported from the CRM on 2026-11-30"])
+    data_sheet = book.create_sheet("Data")
+    data_sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        data_sheet.append(list(row))
+    book.create_sheet("Empty")
+    at = open_page()
+    at.file_uploader(key="train_upload").upload(
+        "crm.xlsx", workbook_bytes(book),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
+    assert not at.exception
+    assert at.selectbox(key="train_sheet").options == ["Notes", "Data", "Empty"]
+    assert at.selectbox(key="train_sheet").value is None  # the first sheet with a table
+    assert at.selectbox(key="train_target").value == "label"
+    assert any("hold no table" in c.value for c in at.caption)
+    at.selectbox(key="train_sheet").set_value("Data").run()
+    assert at.selectbox(key="train_target").value == "label"
+    assert list(at.session_state["train_frame"].columns) == ["x1", "x2", "count", "label"]
+    at.selectbox(key="train_sheet").set_value("Empty").run()
+    assert "The sheet 'Empty' is empty" in plain(at.error[0].value)
+    assert "Still using the previous file, crm.xlsx, sheet Data." in plain(at.info[0].value)
+    assert list(at.session_state["train_frame"].columns) == ["x1", "x2", "count", "label"]
+    train(at)
+    assert comparison(at) is not None

@@ -54,15 +54,15 @@ def read_excel(data: Path | bytes, sheet: str | None = None) -> pd.DataFrame:
         all_names = [m.name for m in metadata]
         cells = [m.name for m in metadata if m.typ == calamine.SheetTypeEnum.WorkSheet]
         if sheet is None:
-            name, rows, chosen_note = _first_sheet_with_data(book, workbook, all_names, cells)
+            name, (frame, notes), chosen_note = _first_sheet_with_a_table(book, workbook,
+                                                                          all_names, cells)
         else:
             name, chosen_note = _checked_sheet_name(book, sheet, all_names, cells), []
             check_sheet_cells(workbook, name)
             rows = _used_cells(book, name)
             if rows is None:
                 raise DataError(_empty_message(book, name, cells))
-        frame_rows, origin, merged = rows
-        frame, notes = sheet_frame(frame_rows, origin, merged)
+            frame, notes = sheet_frame(*rows)
     sheets = ", ".join(all_names)
     if len(all_names) == 1:
         read = f"Read sheet {name!r}, the workbook's only sheet."
@@ -102,20 +102,35 @@ def _used_cells(book, name: str):
     return rows, sheet.start or (0, 0), sheet.merged_cell_ranges
 
 
-def _first_sheet_with_data(book, workbook: Workbook, all_names: list[str], cells: list[str]):
-    """The first worksheet with a value: (name, its cells, a note when sheets were passed)."""
-    passed = []
+def _first_sheet_with_a_table(book, workbook: Workbook, all_names: list[str],
+                              cells: list[str]):
+    """The first worksheet that reads as a table: (name, (frame, notes), a note on the sheets
+    passed: empty ones, and ones whose values are no table, such as a single title line).
+    When no sheet reads as a table, the first sheet with values raises its error."""
+    empty, not_tables, first_error = [], [], None
     for name in cells:
         check_sheet_cells(workbook, name)
         rows = _used_cells(book, name)
-        if rows is not None:
-            note = []
-            if passed:
-                skipped = ", ".join(repr(n) for n in passed)
-                note = [f"The sheets before it are empty ({skipped}); the first sheet with "
-                        f"data is {name!r}."]
-            return name, rows, note
-        passed.append(name)
+        if rows is None:
+            empty.append(name)
+            continue
+        try:
+            table = sheet_frame(*rows)
+        except DataError as error:
+            first_error = first_error or error
+            not_tables.append(name)
+            continue
+        note = []
+        if empty:
+            note.append(f"The sheets before it are empty ({', '.join(map(repr, empty))}); the "
+                        f"first sheet with data is {name!r}.")
+        if not_tables:
+            note.append(f"The sheets {', '.join(map(repr, not_tables))} hold no table (a "
+                        f"title or notes, no rows of data); the first sheet with a table is "
+                        f"{name!r}.")
+        return name, table, note
+    if first_error is not None:
+        raise first_error
     charts = [n for n in all_names if n not in cells]
     if not cells and charts:
         raise DataError(

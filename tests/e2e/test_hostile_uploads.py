@@ -192,7 +192,7 @@ def test_a_refused_first_file_leaves_the_page_ready_for_another(legit_page):
     app.upload(png.name, png.content)
     expect(app.alerts("error")).to_have_text(
         re.compile(rf"^{re.escape(png.name)}: This looks like a PNG image"))
-    expect(app.alerts("info")).to_contain_text("Upload a CSV file to start")
+    expect(app.alerts("info")).to_contain_text("Upload a table to start")
     expect(app.button("train_start")).to_be_disabled()
     app.assert_healthy()
 
