@@ -31,14 +31,21 @@ def app_url():
     stop_app(proc)
 
 
+#: How long an ``expect`` waits for its state by default. Playwright's 5 s is too short for
+#: a rerun on a loaded 2-core machine (seen: a test failed with the suite running beside
+#: other work); the assertions wait on states, so a longer wait costs nothing when quick.
+EXPECT_TIMEOUT_MS = 60_000
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         _missing(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _missing("playwright is not installed (pip install -r requirements-dev.txt)")
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
