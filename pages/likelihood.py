@@ -1,4 +1,5 @@
-"""From likelihood to log loss: the derivation, entropy / cross-entropy / KL, and a quiz."""
+"""From likelihood to log loss: the derivation, entropy / cross-entropy / KL, proper scoring
+rules and a quiz."""
 
 import streamlit as st
 
@@ -103,6 +104,51 @@ st.markdown(
     "both $H(p, q)$ and KL become infinite: the same reason a classifier that is certain and "
     "wrong pays an unbounded loss."
 )
+
+st.subheader("Proper scoring rules")
+st.markdown(
+    "Why judge probabilities by log loss and not by accuracy? Say an event happens with "
+    "frequency $p$ and a forecaster reports $q$. A scoring rule charges a penalty for each "
+    "forecast; averaged over the outcomes it is the expected score of reporting $q$:"
+)
+st.latex(r"\begin{aligned} \mathbb{E}[\text{log loss}] &= -\bigl(p \log q "
+         r"+ (1 - p) \log(1 - q)\bigr) \\ &= H(p) + \mathrm{KL}(p \,\|\, q) \\ "
+         r"\mathbb{E}[\text{Brier}] &= p\,(1 - q)^2 + (1 - p)\,q^2 \\ "
+         r"&= (q - p)^2 + p\,(1 - p) \\ "
+         r"\mathbb{E}[\text{0/1 loss}] &= \begin{cases} 1 - p & q > \tfrac12 "
+         r"\text{ (call yes)} \\ p & q \le \tfrac12 \text{ (call no)} \end{cases} "
+         r"\end{aligned}")
+with st.container(border=True):
+    freq = st.slider("True frequency p of the event", 0.01, 0.99, 0.7, step=0.01,
+                     key="freq", bind=BIND_URL)
+chart_col, text_col = st.columns([3, 2], gap="medium")
+with chart_col:
+    show_chart(charts.scoring_rules_chart(freq))
+    st.caption(
+        "One panel per rule, each on its own y-axis: nats, squared error and error rate are "
+        "different units, so compare where each curve is lowest and how fast it rises, not "
+        "the heights. Drag the slider under the chart to move p at once; the slider above "
+        "sets the p that the page, and a shared link, open with."
+    )
+with text_col:
+    st.markdown(
+        "Log loss and the Brier score are **proper**: each is lowest at $q = p$ and only "
+        "there, so honest reporting is the best strategy. The gap between the log loss and "
+        "its dotted floor $H(p)$ is exactly $\\mathrm{KL}(p \\,\\|\\, q)$, the divergence of "
+        "the section above."
+    )
+    st.markdown(
+        "Accuracy is **not** proper: the 0/1 loss is the same for every $q$ on the right "
+        "side of $\\tfrac12$ (the green band), so it cannot tell 0.51 from 0.99 and pays "
+        "nothing for getting the probability right."
+    )
+    st.markdown(
+        "That is why a model trained on log loss produces probabilities worth calibrating: "
+        "every step towards the true frequency lowered the loss it minimised, so its outputs "
+        "are estimates of $p$, and a calibration check only has to correct what is left. A "
+        "model chosen for accuracy alone had no reason to get more than the side of "
+        "$\\tfrac12$ right."
+    )
 
 st.subheader("Quiz")
 choices = []

@@ -206,6 +206,39 @@ def test_likelihood_a_zero_in_q_gives_infinity_from_the_url():
     assert [m.value for m in at.metric][1:] == ["∞", "∞"]
 
 
+def binary_entropy(p):
+    return -(p * np.log(p) + (1 - p) * np.log(1 - p))
+
+
+def scoring_minima(at):
+    """(x, y) of the log-loss and Brier minima and the 0/1 band's x on the scoring chart."""
+    traces, layout = chart(at, 1)
+    return (point(traces["lowest expected score"]), point(traces["lowest expected Brier score"]),
+            list(as_array(traces["lowest expected 0/1 loss"]["x"])),
+            layout["sliders"][0]["active"])
+
+
+def test_likelihood_scoring_rules_follow_the_frequency_slider():
+    at = open_page("pages/likelihood.py")
+    log, brier, band, active = scoring_minima(at)
+    assert log == pytest.approx((0.7, binary_entropy(0.7))) and band == [0.5, 1.0]
+    assert brier == pytest.approx((0.7, 0.21)) and active == 69
+    at.slider(key="freq").set_value(0.3).run()
+    assert not at.exception
+    log, brier, band, active = scoring_minima(at)
+    assert log == pytest.approx((0.3, binary_entropy(0.3))) and band == [0.0, 0.5]
+    assert brier == pytest.approx((0.3, 0.21)) and active == 29
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert len(spec["frames"]) == 99 and len(at.get("plotly_chart")[1].proto.spec) < 300_000
+
+
+def test_likelihood_scoring_rules_restore_and_fall_back_from_the_url():
+    assert scoring_minima(open_page("pages/likelihood.py", freq="0.15"))[0][0] == 0.15
+    at = open_page("pages/likelihood.py", freq="2")
+    assert at.slider(key="freq").value == 0.7
+    assert scoring_minima(at)[0][0] == 0.7
+
+
 def test_quiz_checks_and_explains_answers():
     at = open_page("pages/likelihood.py")
     first, second = QUIZ[0], QUIZ[1]

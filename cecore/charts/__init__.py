@@ -1,7 +1,8 @@
 """Pure functions that return Plotly figures; no Streamlit here, every chart is testable.
 
 One module per page family: :mod:`~cecore.charts.binary`, :mod:`~cecore.charts.softmax`,
-:mod:`~cecore.charts.training`, over the shared :mod:`~cecore.charts.style`.
+:mod:`~cecore.charts.scoring` (scoring rules, focal loss), :mod:`~cecore.charts.training`,
+over the shared :mod:`~cecore.charts.style`.
 """
 
 from cecore.charts.binary import (
@@ -15,6 +16,11 @@ from cecore.charts.probabilities import (
     reliability_diagram,
     roc_chart,
     threshold_confusion,
+)
+from cecore.charts.scoring import (
+    focal_loss_curves,
+    focal_loss_gradients,
+    scoring_rules_chart,
 )
 from cecore.charts.softmax import (
     distribution_bars,
@@ -40,4 +46,5 @@ __all__ = [
     "roc_chart", "threshold_confusion", "home_loss_chart", "loss_axis_range", "plotly_text",
     "sample_loss_histogram", "simplex_loss", "softmax_gradient", "softmax_logit_sweep",
     "softmax_probabilities", "training_loss",
+    "focal_loss_curves", "focal_loss_gradients", "scoring_rules_chart",
 ]
