@@ -1,4 +1,13 @@
-"""The preprocessing: one ColumnTransformer (impute, scale, one-hot), fitted and applied in blocks."""
+"""The preprocessing: one ColumnTransformer (impute, scale, expand, one-hot), fitted and applied in blocks.
+
+Numeric columns: ``x -> median where missing -> (x - mean) / std`` (``scale``), and with
+``degree > 1`` every monomial of total degree 1..degree of the standardised columns
+(PolynomialFeatures, include_bias=False), each standardised again over the training rows.
+This is sklearn's ``Pipeline(SimpleImputer(median), StandardScaler(),
+PolynomialFeatures(degree, include_bias=False), StandardScaler())``; without ``scale``
+neither scaling is applied (impute, then expand). Other columns: the most frequent value
+where missing, then one-hot (not expanded).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +18,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
 
 from cecore.errors import DataError
 from cecore.prepare.features import FeatureSpec
@@ -21,11 +30,11 @@ _TRANSFORM_VALUES = 2**22  # output floats per ColumnTransformer.transform call 
 
 def fit_transform_frame(
     used: pd.DataFrame, specs: dict[str, FeatureSpec], train: np.ndarray, test: np.ndarray,
-    scale: bool,
+    scale: bool, degree: int = 1,
 ) -> tuple[ColumnTransformer, np.ndarray, np.ndarray]:
     """The general path: a ColumnTransformer fitted on the training rows of the used
     frame, then applied to the training and the test rows (in blocks of rows)."""
-    preprocessor = make_preprocessor(used, specs, scale).fit(used.iloc[train])
+    preprocessor = make_preprocessor(used, specs, scale, degree).fit(used.iloc[train])
     X_train, not_finite = transform_rows(preprocessor, used, train)
     X_test, not_finite_test = transform_rows(preprocessor, used, test)
     reject_not_finite(preprocessor, not_finite | not_finite_test)
@@ -33,14 +42,21 @@ def fit_transform_frame(
 
 
 def make_preprocessor(
-    model_frame: pd.DataFrame, specs: dict[str, FeatureSpec], scale: bool
+    model_frame: pd.DataFrame, specs: dict[str, FeatureSpec], scale: bool, degree: int = 1
 ) -> ColumnTransformer:
-    """The unfitted ColumnTransformer: median + scaling for numbers, mode + one-hot for the rest."""
+    """The unfitted ColumnTransformer: median + scaling (+ polynomial expansion and its
+    scaling when ``degree > 1``) for numbers, mode + one-hot for the rest.
+
+    The numeric steps are named "impute", "scale", "expand" and "rescale" (those used)."""
     categorical = [name for name, spec in specs.items() if spec.kind == "categorical"]
     numeric = [name for name in model_frame.columns if name not in categorical]
     numeric_steps = [("impute", SimpleImputer(strategy="median"))]
     if scale:
         numeric_steps.append(("scale", StandardScaler()))
+    if degree > 1:
+        numeric_steps.append(("expand", PolynomialFeatures(degree, include_bias=False)))
+        if scale:
+            numeric_steps.append(("rescale", StandardScaler()))
     categorical_steps = [
         ("impute", SimpleImputer(strategy="most_frequent")),
         (
@@ -63,6 +79,15 @@ def make_preprocessor(
         sparse_threshold=0.0,
     )
     return transformer.set_output(transform="default")
+
+
+def numeric_steps(preprocessor: ColumnTransformer) -> dict:
+    """The fitted steps of the numeric pipeline by name ("impute", "scale", "expand",
+    "rescale": those used), {} when the model has no numeric column."""
+    columns = {name: columns for name, _, columns in preprocessor.transformers_}
+    if len(columns.get("numeric", [])) == 0:
+        return {}
+    return dict(preprocessor.named_transformers_["numeric"].named_steps)
 
 
 def _one_hot_name(feature: str, category) -> str:
@@ -115,7 +140,7 @@ def reject_not_finite(preprocessor: ColumnTransformer, not_finite: np.ndarray) -
 
 #: fitted attributes of the preprocessing steps that a reimplementation needs
 _STEP_ATTRIBUTES = ("strategy", "statistics_", "mean_", "scale_", "categories_",
-                    "infrequent_categories_", "handle_unknown")
+                    "infrequent_categories_", "handle_unknown", "degree", "powers_")
 
 
 def describe_preprocessing(prepared):
