@@ -156,6 +156,12 @@ def history_csv(history):
     return pd.DataFrame(history, columns=columns).to_csv(index=False)
 
 
+def table_csv(table):
+    """A table as CSV text for a download or a file (no index), spreadsheet-safe: text cells
+    and column names that a spreadsheet would run as a formula get a leading quote."""
+    return escape_spreadsheet_cells(table).to_csv(index=False)
+
+
 def predictions_csv(results):
     """The evaluated rows with their predictions; text cells that a spreadsheet would run as
     a formula (starting with = + - @) are prefixed with a quote."""

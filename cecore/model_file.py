@@ -180,6 +180,16 @@ class SavedModel:
             return (proba[:, 1] > proba[:, 0]).astype(np.intp)
         return proba.argmax(axis=1)
 
+    def prediction_table(self, df: pd.DataFrame, proba: np.ndarray | None = None) -> pd.DataFrame:
+        """One row per row of ``df``: ``row`` (its index label), ``predicted`` (the class)
+        and ``p(<class>)`` per class."""
+        proba = self.predict_proba(df) if proba is None else proba
+        table = pd.DataFrame({"row": df.index,
+                              "predicted": self.classes_[self.predicted_index(proba)]})
+        for k, name in enumerate(self.classes_):
+            table[f"p({name})"] = proba[:, k]
+        return table
+
     @data_errors_only("reading the target column")
     def class_indices(self, series: pd.Series) -> np.ndarray:
         """Each value of a target column as an index into ``classes_`` (labels read as

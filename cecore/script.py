@@ -85,13 +85,16 @@ _CECORE = Template('''\
 
 Reads $file_text, prepares it with the run's data options, trains with the run's
 hyperparameters and prints the test log loss (the run's: $loss_text).
-Run it where the file is: python $script_hint
+Needs cecore (pip install cecore, or PYTHONPATH set to its folder); a relative FILE is
+found next to this script.
 """
+
+from pathlib import Path
 
 from cecore.data import read_table
 from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data
 
-FILE = $file
+FILE = $file  # a relative path is taken from this script's folder
 SHEET = $sheet  # the workbook's sheet (None: the first with data; CSV and Parquet: ignored)
 TARGET = $target
 FEATURES = $features
@@ -102,7 +105,7 @@ OPTIONS = $options
 
 
 def main():
-    frame = read_table(FILE, sheet=SHEET)
+    frame = read_table(Path(__file__).resolve().parent / FILE, sheet=SHEET)
     prepared = prepare_data(frame, TARGET, FEATURES, OPTIONS, CONFIG.seed)
     run = TrainingRun(prepared, CONFIG, OPTIONS, frame=frame)
     for _ in run.records():
@@ -118,15 +121,15 @@ if __name__ == "__main__":
 
 
 def reproducing_script(run, file_name: str, *, sheet: str | None = None) -> str:
-    """A standalone .py (text) that reads ``file_name`` with cecore, prepares and trains
-    as ``run`` did (its TrainConfig and DataOptions spelled out) and prints the test log
+    """A standalone .py (text) that reads ``file_name`` (a relative path: from the script's
+    folder) with cecore, prepares and trains as ``run`` did (its TrainConfig and DataOptions spelled out) and prints the test log
     loss; ``sheet`` names the workbook sheet the run's table came from."""
     _require_finished(run)
     loss = run.last["val_loss"]
     return _CECORE.substitute(
         version=__version__, file_text=repr(str(file_name)),
         loss_text="none" if loss is None else f"{loss:.17g}",
-        script_hint="reproduce.py", file=_literal(str(file_name)), sheet=_literal(sheet),
+        file=_literal(str(file_name)), sheet=_literal(sheet),
         target=_literal(run.prepared.target), features=_literal(list(run.prepared.features)),
         config=_settings_call(run.config), options=_settings_call(run.options))
 
@@ -243,7 +246,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
 
-FILE = $file
+FILE = $file  # a relative path is taken from this script's folder
 SHEET = $sheet  # the workbook's sheet (None: the first)
 TARGET = $target
 CLASSES = $classes
@@ -365,7 +368,7 @@ def preprocessing():
 
 
 def main():
-    frame = read_table(FILE)
+    frame = read_table(Path(__file__).resolve().parent / FILE)
     labels = class_labels(frame[TARGET])
     X = model_frame(frame)
     usable = labels.notna().to_numpy()
