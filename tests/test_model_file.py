@@ -298,3 +298,26 @@ def test_binary_and_other_objects_are_refused():
         load_model(b"\xff\xfe\x00\x89PNG")
     with pytest.raises(DataError, match="not int"):
         load_model(42)
+
+
+@pytest.mark.parametrize("options", [DataOptions(degree=2, scale=False),
+                                     DataOptions(degree=3, missing="drop")])
+def test_other_options_round_trip(messy_run, options):
+    frame = messy_table()
+    run = trained(frame, "plan", ["age", "income", "city"], options)
+    model = load_model(model_json(run))
+    rows = new_rows()
+    np.testing.assert_allclose(model.predict_proba(rows),
+                               run.estimator.predict_proba(run.prepared.transform(rows)),
+                               rtol=0, atol=1e-12)
+
+
+def test_a_model_of_categories_only_with_a_degree():
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"color": rng.choice(["red", "green", "blue"], 90),
+                          "size": rng.choice(["S", "M"], 90), "y": ["a", "b", "c"] * 30})
+    run = trained(frame, "y", options=DataOptions(degree=2))
+    assert run.prepared.feature_names[0] == "color=blue"
+    model = load_model(model_json(run))
+    np.testing.assert_allclose(model.predict_proba(frame),
+                               run.estimator.predict_proba(run.prepared.X), atol=1e-12)
