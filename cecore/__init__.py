@@ -6,6 +6,12 @@ pages start without loading scikit-learn.
 """
 
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("cecore")
+except PackageNotFoundError:  # run from a checkout, not installed
+    __version__ = "0.2.0"
 
 from cecore.losses import (
     binary_cross_entropy,
@@ -27,10 +33,12 @@ __all__ = [
     "cross_entropy_with_logits",
     "LogisticRegressionGD",
     "SoftmaxRegressionGD",
+    "load_model",
 ]
 
 #: public names imported on first use: name -> module
-_LAZY = {"LogisticRegressionGD": "cecore.models", "SoftmaxRegressionGD": "cecore.models"}
+_LAZY = {"LogisticRegressionGD": "cecore.models", "SoftmaxRegressionGD": "cecore.models",
+         "load_model": "cecore.model_file"}
 
 
 def __getattr__(name):

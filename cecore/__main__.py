@@ -1,4 +1,5 @@
-"""``python -m cecore train FILE --target COL``: the training page's pipeline without a UI.
+"""``python -m cecore train FILE --target COL``: the training page's pipeline without a UI;
+``python -m cecore predict MODEL.json FILE``: a saved model's predictions for a file's rows.
 
 Reads the CSV, prepares it, trains with a progress bar on stderr (Ctrl-C stops training and
 keeps the model of the last finished epoch, like the page's Stop button), compares with
@@ -11,17 +12,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
+from pathlib import Path
 
 from sklearn.exceptions import ConvergenceWarning
 
 from cecore.data import DataError, read_table
-from cecore.export import summary
+from cecore.export import jsonable, model_json, summary, table_csv
 from cecore.hyperparameters import SOLVERS
 from cecore.live import Throttle
+from cecore.model_file import load_model
 from cecore.models import DivergenceWarning
 from cecore.prepare.options import DATES, MISSING
+from cecore.script import reproducing_script, sklearn_script
 from cecore.training import MODELS, DataOptions, TrainConfig, TrainingRun, prepare_data
 
 DEFAULTS, DATA_DEFAULTS = TrainConfig(), DataOptions()
@@ -78,8 +83,32 @@ def build_parser():
                        help="leave date columns out or expand them (default: drop)")
     train.add_argument("--no-scale", action="store_true",
                        help="do not standardize the numeric features")
+    train.add_argument("--degree", type=int, default=DATA_DEFAULTS.degree, metavar="D",
+                       help="expand the numeric features into all products of at most D of "
+                            "them, x1^2, x1 x2, ... (1 to 5; default: 1)")
+    train.add_argument("--save-model", metavar="PATH",
+                       help="write the model as JSON (read by `predict` and cecore.load_model)")
+    train.add_argument("--script", metavar="PATH",
+                       help="write a Python script that reproduces the run with cecore")
+    train.add_argument("--sklearn-script", metavar="PATH",
+                       help="write a Python script that reproduces the run with pandas and "
+                            "scikit-learn only")
     train.add_argument("--json", action="store_true",
                        help="print one JSON object on stdout instead of a table")
+    predict = commands.add_parser(
+        "predict", help="predict the classes of a file's rows with a saved model",
+        description="Predict each row's class and class probabilities with a model saved by "
+                    "`train --save-model`. When FILE holds the model's target column, the "
+                    "log loss and accuracy on its rows are reported too.")
+    predict.add_argument("model", help="the model JSON file")
+    predict.add_argument("file", help="CSV/TSV/TXT, Excel (.xlsx) or Parquet file with the "
+                                      "model's input columns")
+    predict.add_argument("--output", metavar="CSV",
+                         help="write row, predicted and p(<class>) per row to this CSV "
+                              "(default: print it, unless --json)")
+    predict.add_argument("--json", action="store_true",
+                         help="print one JSON object: n_rows, and log_loss and accuracy when "
+                              "FILE holds the target column")
     return parser
 
 
@@ -141,7 +170,8 @@ def train(args):
                          alpha=args.alpha, tol=args.tol, seed=args.seed,
                          validation_share=args.validation_share)
     options = DataOptions(test_size=args.test_size, missing=args.missing,
-                          scale=not args.no_scale, dates=args.dates)
+                          scale=not args.no_scale, dates=args.dates, degree=args.degree)
+    _check_folders(args.save_model, args.script, args.sklearn_script)
     frame = read_table(args.file)
     prepared = prepare_data(frame, args.target, args.features, options, config.seed)
     run = TrainingRun(prepared, config, options, frame=frame)
@@ -159,14 +189,63 @@ def train(args):
         print(f"error: {run.message}", file=sys.stderr)
         return 1
     result = summary(run, threshold=args.threshold)
+    _write_run_files(run, args)
     print(json.dumps(result) if args.json else _table(result, run))
+    return 0
+
+
+def _check_folders(*paths):
+    """DataError before any work when a file to write has no folder to go to."""
+    for path in paths:
+        if path and not Path(path).resolve().parent.is_dir():
+            raise DataError(f"Cannot write '{path}': the folder '{Path(path).parent}' does "
+                            "not exist.")
+
+
+def _write(path, text):
+    """Write ``text`` to ``path`` (UTF-8); DataError saying why when it cannot be written."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise DataError(f"Cannot write '{path}': {error.strerror or error}.") from None
+
+
+def _write_run_files(run, args):
+    """The files asked for: the model JSON and the reproducing scripts (their FILE is the
+    table's path from the script's folder)."""
+    if args.save_model:
+        _write(args.save_model, model_json(run))
+    for path, write_script in ((args.script, reproducing_script),
+                               (args.sklearn_script, sklearn_script)):
+        if path:
+            table = Path(args.file).resolve()
+            try:
+                file_name = os.path.relpath(table, Path(path).resolve().parent)
+            except ValueError:  # another drive
+                file_name = str(table)
+            _write(path, write_script(run, file_name))
+
+
+def predict(args):
+    _check_folders(args.output)
+    model = load_model(args.model)
+    frame = read_table(args.file)
+    proba = model.predict_proba(frame)
+    table = model.prediction_table(frame, proba)
+    if args.output:
+        _write(args.output, table_csv(table))
+    if args.json:
+        print(json.dumps(jsonable({"target": model.target, "classes": list(model.classes_),
+                                   **model.score(frame, proba)})))
+    elif not args.output:
+        print(table_csv(table), end="")
     return 0
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        return train(args)
+        return predict(args) if args.command == "predict" else train(args)
     except (DataError, ValueError) as error:
         message = " ".join(str(error).split())
         print(f"error: {message}", file=sys.stderr)

@@ -14,6 +14,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from cecore.compare import Comparison, agreement_note, compare
 from cecore.losses import cross_entropy
+from cecore.prepare.transform import numeric_steps
 from cecore.probability_report import (
     ProbabilityReport,
     TemperatureScaling,
@@ -115,10 +116,13 @@ def _predictions(run, split, y, proba, losses):
 
 @dataclass(frozen=True)
 class DecisionGrid:
-    """Class probabilities over a grid spanning the data, for a model on two features.
+    """Class probabilities over a grid spanning the data, for a model on two numeric inputs.
 
-    ``proba[i, j, k]`` is P(class k) at ``(x[j], y[i])``, in the model's feature units
-    (standardized when scaling is on); ``points`` / ``labels`` are the rows of ``split``.
+    ``proba[i, j, k]`` is P(class k) at ``(x[j], y[i])``, in the units of the two input
+    columns after the first scaling: standardised ``(x - mean) / std`` when scaling is on,
+    as in the table otherwise (also with a polynomial degree > 1: the grid is drawn in the
+    two original features, each point expanded as the model's rows are).
+    ``points`` / ``labels`` are the rows of ``split`` in the same units.
     """
 
     x: np.ndarray
@@ -132,22 +136,43 @@ class DecisionGrid:
 
 
 def decision_grid(run, resolution=120, margin=0.1):
-    """The probability map of a usable run whose model has exactly two numeric features,
-    over their range widened by ``margin`` on each side; None for any other model."""
+    """The probability map of a usable run whose model has exactly two input columns, both
+    numeric, over their range widened by ``margin`` on each side; None for any other model.
+
+    With degree 1 the model's two features are those columns, and the grid is predicted
+    directly. With degree > 1 the first two model features are the degree-1 terms
+    ``(z - m2) / s2`` of the standardised inputs ``z`` (PolynomialFeatures puts them first),
+    so the rows' ``z = X[:, :2] * s2 + m2``; the grid points in ``z`` are turned back into
+    table values ``z * std + mean`` and expanded by ``prepared.transform``.
+    """
     p = run.prepared
     numeric = all(spec.kind == "numeric" for spec in p.feature_specs.values())
-    if len(p.feature_names) != 2 or not numeric or not run.usable:
+    if len(p.feature_specs) != 2 or not numeric or not run.usable:
         return None
-    X = p.X                                   # assembled from X_train and X_test: once
+    has_test = len(p.y_test) > 0
+    steps = numeric_steps(p.preprocessor)
+    rows = p.X_test if has_test else p.X_train
+    if "expand" in steps:
+        X = np.vstack([p.X_train[:, :2], p.X_test[:, :2]])  # not the whole expanded X
+        rows = rows[:, :2]
+        if "rescale" in steps:
+            shift, factor = steps["rescale"].mean_[:2], steps["rescale"].scale_[:2]
+            X, rows = X * factor + shift, rows * factor + shift
+    else:
+        X = p.X                               # assembled from X_train and X_test: once
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = margin * np.maximum(hi - lo, 1e-9)
     x, y = (np.linspace(lo[i] - pad[i], hi[i] + pad[i], resolution) for i in range(2))
     xx, yy = np.meshgrid(x, y)
-    proba = run.estimator.predict_proba(np.column_stack([xx.ravel(), yy.ravel()]))
-    has_test = len(p.y_test) > 0
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    if "expand" in steps:
+        if "scale" in steps:
+            grid = grid * steps["scale"].scale_ + steps["scale"].mean_
+        grid = p.transform(pd.DataFrame(grid, columns=list(p.features)))
+    proba = run.estimator.predict_proba(grid)
     return DecisionGrid(
         x=x, y=y, proba=proba.reshape(resolution, resolution, -1),
-        points=p.X_test if has_test else p.X_train, labels=p.y_test if has_test else p.y_train,
-        feature_names=list(p.feature_names), class_names=run.class_names(),
+        points=rows, labels=p.y_test if has_test else p.y_train,
+        feature_names=list(p.features), class_names=run.class_names(),
         split="test" if has_test else "training",
     )

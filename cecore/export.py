@@ -1,5 +1,6 @@
-"""A finished run as files: the model JSON, the per-epoch history and the predictions as
-CSV, and the summary that ``python -m cecore train --json`` prints.
+"""A finished run as files: the model JSON (read back by :func:`cecore.load_model`), the
+per-epoch history and the predictions as CSV, and the summary that
+``python -m cecore train --json`` prints.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
+from cecore import __version__
+from cecore.model_schema import MODEL_FORMAT
 from cecore.prepare.transform import describe_preprocessing
 from cecore.spreadsheet import escape_spreadsheet_cells
 
@@ -107,24 +110,31 @@ def summary(run, threshold=0.5):
 
 
 def model_json(run):
-    """The trained model as JSON: enough to predict without cecore.
+    """The trained model as JSON (format MODEL_FORMAT): enough to predict without cecore,
+    and what :func:`cecore.load_model` reads (JSON only, never pickle).
 
     ``P(class k | x) = softmax(x' coef[k] + intercept[k])`` (softmax) or
     ``P(classes[1] | x) = sigmoid(x' coef[0] + intercept[0])`` (logistic), where ``x'`` is
-    the row after ``preprocessing``.
+    the row after ``preprocessing`` (see :func:`describe_preprocessing`): per input column
+    its kind and learned numbers (imputed value, mean and scale, categories with the rare
+    values grouped, date parts), then the polynomial terms and their second scaling.
     """
     model = run.estimator
     document = {
-        "format": "cecore-model/1",
+        "format": MODEL_FORMAT,
+        "cecore_version": __version__,
         "model": run.kind,
         "estimator": type(model).__name__,
         "how_to_predict": (
-            "x' = preprocessing(row); z = coef . x' + intercept; "
+            "x' = preprocessing(row): numbers and date parts (x - mean) / scale after "
+            "imputing missing values, polynomial terms (term - mean) / scale, then one-hot "
+            "columns; z = coef . x' + intercept; "
             + ("P(classes[1]) = sigmoid(z[0])" if run.kind == "logistic"
                else "P(classes[k]) = softmax(z)[k]")
         ),
         "target": run.prepared.target,
         "classes": run.class_names(),
+        "input_columns": list(run.prepared.features),
         "feature_names": run.prepared.feature_names,
         "coef": model.coef_,
         "intercept": model.intercept_,
@@ -144,6 +154,12 @@ def history_csv(history):
     columns = ["epoch", "loss", "val_loss", "objective", "grad_norm", "learning_rate",
                "seconds"]
     return pd.DataFrame(history, columns=columns).to_csv(index=False)
+
+
+def table_csv(table):
+    """A table as CSV text for a download or a file (no index), spreadsheet-safe: text cells
+    and column names that a spreadsheet would run as a formula get a leading quote."""
+    return escape_spreadsheet_cells(table).to_csv(index=False)
 
 
 def predictions_csv(results):

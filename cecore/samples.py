@@ -1,4 +1,4 @@
-"""The bundled sample datasets (scikit-learn's tables and two generated point clouds)."""
+"""The bundled sample datasets (scikit-learn's tables and three generated point clouds)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,13 @@ def _moons(noise: float, n_samples: int, random_state: int | None) -> pd.DataFra
     """Two interleaving half circles, labelled "upper" and "lower"."""
     X, y = datasets.make_moons(n_samples=n_samples, noise=noise, random_state=random_state)
     return _points_frame(X, np.array(["upper", "lower"])[y])
+
+
+def _circles(noise: float, n_samples: int, random_state: int | None) -> pd.DataFrame:
+    """A circle of radius 0.5 inside one of radius 1, labelled "inner" and "outer"."""
+    X, y = datasets.make_circles(n_samples=n_samples, noise=noise, factor=0.5,
+                                 random_state=random_state)
+    return _points_frame(X, np.array(["outer", "inner"])[y])
 
 
 def _blobs(noise: float, n_samples: int, random_state: int | None) -> pd.DataFrame:
@@ -77,6 +84,12 @@ SAMPLES: dict[str, SampleDataset] = {
         True,
         _moons,
     ),
+    "circles": SampleDataset(
+        "Two circles: a ring around a disc in 2-D, 2 classes, separable with a polynomial "
+        "degree of 2.",
+        True,
+        _circles,
+    ),
     "blobs": SampleDataset("Three blobs: Gaussian clusters in 2-D, 3 classes.", True, _blobs),
 }
 
@@ -88,7 +101,7 @@ def load_sample(
     """A fresh copy of a bundled dataset (see SAMPLES); the class column is "target".
 
     ``noise`` (the standard deviation of the points around their curve or center),
-    ``n_samples`` and ``random_state`` apply to the synthetic "moons" and "blobs" only.
+    ``n_samples`` and ``random_state`` apply to the synthetic "moons", "circles" and "blobs" only.
     """
     sample = SAMPLES.get(name)
     if sample is None:

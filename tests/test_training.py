@@ -207,10 +207,12 @@ def test_model_json_is_enough_to_predict_without_cecore(iris_run):
     assert model["hyperparameters"]["data"]["test_size"] == 0.25
     assert model["final"]["epochs"] == len(iris_run.history)
     assert model["comparison_with_sklearn"]["ours_objective"] == iris_run.last["objective"]
-    (group,) = model["preprocessing"]["groups"]
-    steps = {step["step"]: step for step in group["steps"]}
-    rows = iris_run.frame[group["columns"]].to_numpy()
-    x = (rows - np.array(steps["scale"]["mean_"])) / np.array(steps["scale"]["scale_"])
+    assert model["format"] == "cecore-model/2" and model["preprocessing"]["polynomial"] is None
+    inputs = model["preprocessing"]["inputs"]
+    assert {column["kind"] for column in inputs} == {"numeric"}
+    rows = iris_run.frame[[column["column"] for column in inputs]].to_numpy()
+    x = ((rows - np.array([column["mean"] for column in inputs]))
+         / np.array([column["scale"] for column in inputs]))
     proba = softmax(x @ np.array(model["coef"]).T + np.array(model["intercept"]), axis=1)
     np.testing.assert_allclose(proba, iris_run.estimator.predict_proba(iris_run.prepared.X),
                                atol=1e-12)
@@ -221,11 +223,11 @@ def test_model_json_describes_one_hot_and_date_steps():
     features = ["age", "city", "signup"]
     run = trained(frame, "plan", features, options=DataOptions(dates="expand"))
     model = json.loads(model_json(run))
-    inputs = model["preprocessing"]["input_columns"]
+    inputs = {column["column"]: column for column in model["preprocessing"]["inputs"]}
     assert inputs["signup"]["kind"] == "date" and inputs["city"]["kind"] == "categorical"
-    one_hot = [step for group in model["preprocessing"]["groups"] for step in group["steps"]
-               if step["step"] == "one_hot"]
-    assert "Paris" in one_hot[0]["categories_"][0]
+    assert "Paris" in inputs["city"]["categories"]
+    assert [part["part"] for part in inputs["signup"]["parts"]] == ["year", "month", "day",
+                                                                    "dayofweek"]
     assert "signup_year" in model["feature_names"]
 
 

@@ -103,6 +103,12 @@ def _feature_spec(
     return FeatureSpec("categorical"), None
 
 
+def date_part_columns(name: str) -> list[str]:
+    """The model columns a date column expands into: ``name_year``, ``name_month``,
+    ``name_day`` and ``name_dayofweek`` (Monday = 0), in this order."""
+    return [f"{name}_{part}" for part in _DATE_PARTS]
+
+
 def undecided_number_format(series: pd.Series):
     """The NumberFormat of a text column of numbers whose decimal mark cannot be decided
     (``1.234`` alone; ``0,5`` next to ``2.5``), or None for any other column."""
@@ -180,7 +186,7 @@ def without_untrained_columns(
     none is left), with a note each; DataError when no column is left."""
     lost = []
     for name, spec in specs.items():
-        columns = [f"{name}_{part}" for part in _DATE_PARTS] if spec.kind == "date" else [name]
+        columns = date_part_columns(name) if spec.kind == "date" else [name]
         if all(used[column].isna().to_numpy()[train].all() for column in columns):
             lost.append((name, columns))
     if not lost:

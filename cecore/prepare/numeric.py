@@ -19,7 +19,8 @@ NUMERIC_PATH_MIN_ROWS = 1000  # below this, the ColumnTransformer is as fast and
 
 def use_numeric_path(frame: pd.DataFrame, specs: dict[str, FeatureSpec]) -> bool:
     """Whether prepare takes the numeric path: numeric features only, and enough rows for
-    the memory of the general path to matter."""
+    the memory of the general path to matter. (prepare also needs ``degree == 1``: the
+    polynomial expansion is done by the general path, see cecore.prepare.expansion.)"""
     numeric = all(spec.kind == "numeric" for spec in specs.values())
     return numeric and len(frame) >= NUMERIC_PATH_MIN_ROWS
 

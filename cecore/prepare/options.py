@@ -12,6 +12,7 @@ import numpy as np
 
 from cecore.checks import check_fields, is_real_number, is_whole_number
 from cecore.errors import DataError
+from cecore.prepare.expansion import MAX_DEGREE
 from cecore.prepare.target import MAX_CLASSES
 
 MISSING = ("impute", "drop")
@@ -30,6 +31,10 @@ class DataOptions:
     - ``test_size``: the share of rows held out for testing, ``0 <= test_size < 1``.
     - ``random_state``: the seed of the stratified split (None: not reproducible).
     - ``max_classes``: the most classes a target may have.
+    - ``degree``: 1 (the columns as they are) up to MAX_DEGREE: the numeric columns are
+      expanded into every product of at most ``degree`` of them (``x1^2``, ``x1 x2``, ...),
+      then standardised again (see :mod:`cecore.prepare.expansion`); one-hot columns are
+      not expanded.
     """
 
     missing: str = "impute"
@@ -38,6 +43,7 @@ class DataOptions:
     test_size: float = 0.25
     random_state: int | None = 0
     max_classes: int = MAX_CLASSES
+    degree: int = 1
 
     def __post_init__(self):
         seed = self.random_state
@@ -52,6 +58,8 @@ class DataOptions:
                              f"a whole number from 0 to {MAX_SEED} or None (the random seed)"),
             "max_classes": (is_whole_number(self.max_classes) and self.max_classes >= 2,
                             "a whole number of at least 2"),
+            "degree": (is_whole_number(self.degree) and 1 <= self.degree <= MAX_DEGREE,
+                       f"a whole number from 1 to {MAX_DEGREE} (the polynomial degree)"),
         }, error=DataError)
 
     def keywords(self) -> dict:

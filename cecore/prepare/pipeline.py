@@ -11,6 +11,7 @@ from sklearn.compose import ColumnTransformer
 
 from cecore.allocator import return_free_memory
 from cecore.errors import DataError, data_errors_only
+from cecore.prepare.expansion import check_expansion_size, numeric_column_count
 from cecore.prepare.features import (
     FeatureSpec,
     build_model_frame,
@@ -103,6 +104,7 @@ def prepare(
     test_size: float = 0.25,
     random_state: int | None = 0,
     max_classes: int = MAX_CLASSES,
+    degree: int = 1,
 ) -> Prepared:
     """Turn a table into model input: features X, class indices y and a train/test split.
 
@@ -119,22 +121,33 @@ def prepare(
     - The split is stratified and seeded; ``test_size=0`` gives empty test arrays. A class
       with a single row makes a stratified split impossible: that raises DataError (no
       silent fallback to an unstratified split).
+    - ``degree > 1`` expands the numeric columns (dates' parts included) after
+      standardisation into every monomial of total degree 1..degree, standardised again
+      (sklearn's StandardScaler, PolynomialFeatures(degree, include_bias=False),
+      StandardScaler; see :mod:`cecore.prepare.expansion`), named like ``x1``, ``x1^2``,
+      ``x1 x2``; one-hot columns are not expanded. When the expanded columns would take
+      more than MAX_EXPANDED_BYTES (2 GB) for the usable rows, DataError says how many
+      columns the expansion would make.
     - The preprocessing is fitted on the training rows only, then applied to all rows.
 
     A table of numeric features only (the common large case) is prepared column by column
     straight into ``X_train`` and ``X_test``, with the same sklearn steps fitted to the same
     numbers as the general path (a ColumnTransformer over the whole table), so the results
-    are identical while the memory peak stays near the table plus its matrix.
+    are identical while the memory peak stays near the table plus its matrix. With
+    ``degree > 1`` the general path is taken: the expanded matrix (``comb(m + D, D) - 1``
+    columns of ``m``) dwarfs the copy of the ``m`` input columns that the path adds.
     """
     DataOptions(missing=missing, scale=scale, dates=dates, test_size=test_size,
-                random_state=random_state, max_classes=max_classes)  # checks them
+                random_state=random_state, max_classes=max_classes,
+                degree=degree)  # checks them
     frame = named_table(df)
     target = require_column(frame, target)
     codes, labels = target_classes(frame[target], target, max_classes)
     has_label = codes >= 0
     require_rows(int(has_label.sum()))
     specs, notes = feature_specs_for(frame, target, features, dates)
-    numeric = NumericColumns(frame, list(specs)) if use_numeric_path(frame, specs) else None
+    fast = degree == 1 and use_numeric_path(frame, specs)
+    numeric = NumericColumns(frame, list(specs)) if fast else None
     if numeric is not None:
         infinite, complete = numeric.scan(complete=missing == "drop")
     else:
@@ -155,6 +168,7 @@ def prepare(
         used = model_frame.iloc[rows].reset_index(drop=True)
         del model_frame
         reject_huge_values(used, specs)
+    check_expansion_size(len(rows), numeric_column_count(specs), degree)
     train, test = split_positions(y, classes, test_size, random_state)
     return_free_memory()  # what the steps above freed, before the matrix is allocated
     fitted = None
@@ -165,7 +179,7 @@ def prepare(
     if fitted is None:
         used, specs, untrained = without_untrained_columns(used, specs, train)
         notes += untrained
-        fitted = fit_transform_frame(used, specs, train, test, scale)
+        fitted = fit_transform_frame(used, specs, train, test, scale, degree)
     preprocessor, X_train, X_test = fitted
     notes += grouping_notes(preprocessor)
     return Prepared(
