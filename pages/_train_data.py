@@ -8,6 +8,8 @@ import streamlit as st
 
 from cecore import data, samples
 from cecore.io import MAX_UPLOAD_MB, TABLE_EXTENSIONS
+from cecore.prepare import MAX_DEGREE
+from cecore.prepare.expansion import MAX_EXPANDED_BYTES
 from cecore.prepare.options import DATES, MISSING
 from cecore.training import DataOptions, prepare_data
 from pages._markdown import markdown_text
@@ -68,7 +70,8 @@ def read_new_upload(upload):
     if error is None:
         digest = hashlib.sha256(content).hexdigest()[:16]
         shown = upload.name if sheet is None else f"{upload.name}, sheet {sheet}"
-        state[UPLOADED] = {"name": shown, "frame": frame, "key": ("upload", digest, sheet)}
+        state[UPLOADED] = {"name": shown, "frame": frame, "key": ("upload", digest, sheet),
+                           "file_name": upload.name, "sheet": sheet}
         state[UPLOAD_ERROR] = None
     else:
         state[UPLOAD_ERROR] = (attempt, upload.name, error)
@@ -221,8 +224,31 @@ def choose_columns(frame):
     test_size = cols[3].slider("Test share", 0.0, 0.5, 0.25, step=0.05, key="train_test_size",
                                bind=BIND_URL, persist_state=KEEP,
                                help="Held out rows, split stratified by class with the seed.")
+    degree = choose_degree(frame, features, date_mode)
     return target, features, DataOptions(test_size=test_size, missing=missing, scale=scale,
-                                         dates=date_mode)
+                                         dates=date_mode, degree=degree)
+
+
+def choose_degree(frame, features, date_mode):
+    """The polynomial degree, with the number of model columns it would make."""
+    left, right = st.columns([1, 3], gap="medium", vertical_alignment="center")
+    degree = left.number_input("Polynomial degree", min_value=1, max_value=MAX_DEGREE,
+                               value=1, step=1, key="train_degree", bind=BIND_URL,
+                               persist_state=KEEP,
+                               help="2 or more adds every product of up to that many numeric "
+                                    "features (x1², x1·x2, …), standardised: a linear model "
+                                    "then draws curved boundaries.")
+    kinds = dict(zip(described(frame)["name"], described(frame)["kind"], strict=True))
+    numeric = sum(1 for name in features if kinds.get(name) in ("numeric", "id", "constant"))
+    numeric += 4 * sum(1 for name in features
+                       if kinds.get(name) == "datetime" and date_mode == "expand")
+    if degree > 1 and numeric:
+        columns = data.expanded_feature_count(numeric, int(degree))
+        size = columns * len(frame) * 8
+        text = (f"Degree {int(degree)} turns {numeric} numeric inputs into {columns:,} "
+                f"columns ({size / 2**20:,.0f} MB for {len(frame):,} rows).")
+        (right.warning if size > MAX_EXPANDED_BYTES / 4 else right.caption)(text)
+    return int(degree)
 
 
 def prepared_for(box, frame, signature, target, features, options, seed):

@@ -8,6 +8,8 @@ from cecore import charts
 from cecore.evaluation import decision_grid
 from cecore.export import history_csv, model_json, predictions_csv
 from pages._shared import show_chart
+from pages._train_common import UPLOADED, state
+from pages._train_predict import show_new_rows, show_scripts
 from pages._train_probabilities import show_probabilities
 
 
@@ -67,7 +69,8 @@ def show_results(run):
                    f"the {grid.split} rows on top.")
     show_probabilities(results)
     st.subheader("Downloads")
-    cols = st.columns(3)
+    cols = st.container(key="train_downloads", horizontal=True)
+    cols = [cols] * 3
     cols[0].download_button("Model (JSON)", model_json(run), file_name="model.json",
                             mime="application/json", key="train_download_model",
                             on_click="ignore")
@@ -78,3 +81,7 @@ def show_results(run):
                             predictions_csv(results), file_name="predictions.csv",
                             mime="text/csv", key="train_download_predictions",
                             on_click="ignore")
+    uploaded = state.get(UPLOADED)
+    show_scripts(run, None if uploaded is None else uploaded["file_name"],
+                 None if uploaded is None else uploaded["sheet"])
+    show_new_rows(run)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from pages._train_common import FRAME, KEEP, RUN, state
 from pages._train_data import choose_columns, choose_data, prepared_for, preview, sync_choices
+from pages._train_predict import show_saved_model
 from pages._train_run import choose_settings, show_run, start_training, stop_training
 
 # --------------------------------------------------------------------------- page
@@ -51,3 +52,6 @@ st.caption("Stop ends training and keeps the model of the last finished epoch. C
 run = state.get(RUN)
 if run is not None:
     show_run(run, signature, log_y)
+
+st.header("Saved models", divider="gray")
+show_saved_model()

@@ -117,7 +117,7 @@ def test_upload_choose_train_and_compare_with_sklearn():
                                                             rel=1e-6)
     run = at.session_state["train_run"]
     assert "signup_year" in run.prepared.feature_names
-    assert len(at.get("download_button")) == 3
+    assert len(at.get("download_button")) == 5  # model, history, predictions, two scripts
     assert not at.warning  # the results are for the current settings
     assert [c.value for c in at.caption if " of training; the live chart took " in c.value] == [
         live_cost_caption(len(run.history), run.compute_seconds,
@@ -359,3 +359,63 @@ def test_a_workbook_with_several_sheets_offers_a_sheet_chooser_and_keeps_the_las
     assert list(at.session_state["train_frame"].columns) == ["x1", "x2", "count", "label"]
     train(at)
     assert comparison(at) is not None
+
+
+def test_a_degree_3_model_fits_the_moons_and_scores_new_rows_like_its_saved_file():
+    from cecore.export import model_json
+    from cecore.model_file import load_model
+
+    at = open_sample("moons", train_degree="3", train_alpha="0.0001")
+    assert at.number_input(key="train_degree").value == 3
+    assert any("turns 2 numeric inputs into 9 columns" in c.value for c in at.caption)
+    train(at)
+    run = at.session_state["train_run"]
+    assert run.prepared.feature_names[:5] == ["x1", "x2", "x1^2", "x1 x2", "x2^2"]
+    assert run.evaluate().comparison.ours_accuracy_test >= 0.95
+    names = [json.loads(c.proto.spec)["layout"]["xaxis"].get("title", {}).get("text")
+             for c in at.get("plotly_chart")]
+    assert "x1" in names  # the decision map over the two original features
+
+    new_rows = samples.load_sample("moons", random_state=7)
+    at.file_uploader(key="train_predict_upload").upload(
+        "new.csv", new_rows.to_csv(index=False).encode(), "text/csv").run()
+    assert not at.exception
+    saved = load_model(model_json(run))
+    expected = saved.score(new_rows)
+    shown = metric_values(at)
+    assert shown["Rows scored"] == f"{len(new_rows):,} of {len(new_rows):,}"
+    assert float(shown["Log loss"]) == pytest.approx(expected["log_loss"], abs=5e-5)
+    table = [t.value for t in at.dataframe if "predicted" in t.value.columns][-1]
+    np.testing.assert_allclose(table[[f"p({c})" for c in saved.classes_]].to_numpy(),
+                               saved.predict_proba(new_rows)[:len(table)], rtol=0, atol=1e-12)
+
+
+def test_a_saved_model_file_scores_a_table_and_a_tampered_one_is_refused():
+    from cecore.export import model_json
+
+    frame = samples.load_sample("iris")
+    run = TrainingRun(prepare_data(frame, "target", None, DataOptions(), 0), TrainConfig(),
+                      frame=frame)
+    for _ in run.records():
+        pass
+    document = model_json(run)
+    at = open_page()
+    at.file_uploader(key="train_model_upload").upload(
+        "model.json", document.encode(), "application/json").run()
+    assert any("A softmax model of 'target'" in plain(c.value) for c in at.caption)
+    at.file_uploader(key="train_model_rows_upload").upload(
+        "iris.csv", frame.to_csv(index=False).encode(), "text/csv").run()
+    assert not at.exception
+    assert metric_values(at)["Rows scored"] == "150 of 150"
+    tampered = document.replace('"coef": [', '"coef": [[1e999], ', 1)
+    at.file_uploader(key="train_model_upload").upload(
+        "model.json", tampered.encode(), "application/json").run()
+    assert not at.exception and "model.json:" in plain(at.error[0].value)
+
+
+def test_an_uploaded_run_offers_the_two_scripts():
+    at = open_page()
+    upload(at, customers_csv())
+    train(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Python script (cecore)" in labels and "Python script (scikit-learn only)" in labels

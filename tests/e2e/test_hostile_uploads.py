@@ -97,7 +97,7 @@ def assert_previous_results_shown(app):
     main = app.main()
     expect(main.get_by_role("heading", name="Compared with scikit-learn")).to_be_visible()
     expect(app.alerts("success")).to_contain_text("Converged")
-    expect(main.get_by_test_id("stDownloadButton")).to_have_count(3)
+    expect(app.key("train_downloads").get_by_test_id("stDownloadButton")).to_have_count(3)
 
 
 @pytest.mark.parametrize("file", REFUSED, ids=[f.id for f in REFUSED])
@@ -202,7 +202,7 @@ def test_a_legit_file_loads_and_trains(legit_page, file, screenshot_dir):
     from playwright.sync_api import expect
 
     app = legit_page
-    had_model = app.main().get_by_test_id("stDownloadButton").count() == 3
+    had_model = app.key("train_downloads").get_by_test_id("stDownloadButton").count() == 3
     app.upload(file.name, file.content)
     expect(app.alerts("error")).to_have_count(0)
     expect(app.main().get_by_test_id("stExpander").first).to_contain_text(
@@ -210,7 +210,7 @@ def test_a_legit_file_loads_and_trains(legit_page, file, screenshot_dir):
     app.choose_target(file.target)
     if had_model:  # the previous results stay until Train is pressed
         expect(app.alerts("warning")).to_contain_text("The data or settings changed")
-        expect(app.main().get_by_test_id("stDownloadButton")).to_have_count(3)
+        expect(app.key("train_downloads").get_by_test_id("stDownloadButton")).to_have_count(3)
     if file.id in PAGE_SAYS:
         assert PAGE_SAYS[file.id] in app.text(app.main()), PAGE_SAYS[file.id]
     app.assert_healthy()
@@ -221,7 +221,7 @@ def test_a_legit_file_loads_and_trains(legit_page, file, screenshot_dir):
     expect(app.alerts("success").or_(app.alerts("info"))).to_contain_text(
         re.compile("Converged|Stopped after max_epochs"))
     expect(app.main().get_by_role("heading", name="Compared with scikit-learn")).to_be_visible()
-    expect(app.main().get_by_test_id("stDownloadButton")).to_have_count(3)
+    expect(app.key("train_downloads").get_by_test_id("stDownloadButton")).to_have_count(3)
     app.assert_healthy()
     assert_no_foreign(app)
     if file.id in ("markup", "formulas"):

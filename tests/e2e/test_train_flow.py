@@ -291,7 +291,7 @@ def test_upload_pick_train_stop_train_again_and_download(train_page, screenshot_
                          app.text(stopped))[1].replace(",", ""))
     assert seen <= kept < 100_000
     expect(app.main().get_by_role("heading", name="Compared with scikit-learn")).to_be_visible()
-    expect(app.main().get_by_test_id("stDownloadButton")).to_have_count(3)
+    expect(app.key("train_downloads").get_by_test_id("stDownloadButton")).to_have_count(3)
     model = json.loads(app.download("train_download_model"))
     assert model["final"]["epochs"] == kept and model["final"]["stop_reason"] == "stopped"
     app.assert_healthy()
@@ -313,7 +313,7 @@ def test_upload_pick_train_stop_train_again_and_download(train_page, screenshot_
     predictions_text = app.download("train_download_predictions")
     predictions = pd.read_csv(io.StringIO(predictions_text))
 
-    assert model["format"] == "cecore-model/1" and model["model"] == "softmax"
+    assert model["format"] == "cecore-model/2" and model["model"] == "softmax"
     assert model["target"] == "segment" and model["classes"] == CLASSES
     n_features = len(model["feature_names"])
     assert {"age", "income"} <= set(model["feature_names"])
