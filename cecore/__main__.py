@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from cecore.data import DataError, read_table
 from cecore.export import summary
-from cecore.hyperparameters import SOLVERS
+from cecore.hyperparameters import CLASS_WEIGHTS, SOLVERS
 from cecore.live import Throttle
 from cecore.models import DivergenceWarning
 from cecore.prepare.options import DATES, MISSING
@@ -61,6 +61,10 @@ def build_parser():
     train.add_argument("--tol", type=float, default=DEFAULTS.tol,
                        help=f"stop when the gradient norm is at most this (default: "
                             f"{DEFAULTS.tol})")
+    train.add_argument("--class-weight", choices=("none", *CLASS_WEIGHTS), default="none",
+                       help="balanced: weight each class's rows by n / (K * rows of the "
+                            "class), so every class counts the same in the loss (and in "
+                            "scikit-learn's fit); none: every row counts once (default: none)")
     train.add_argument("--validation-share", type=float, default=DEFAULTS.validation_share,
                        metavar="F", help="share of the training rows held out of fitting to "
                                          "fit a temperature for the probabilities (default: 0)")
@@ -139,7 +143,8 @@ def train(args):
     config = TrainConfig(model=args.model, learning_rate=args.learning_rate,
                          epochs=args.epochs, batch_size=args.batch_size, solver=args.solver,
                          alpha=args.alpha, tol=args.tol, seed=args.seed,
-                         validation_share=args.validation_share)
+                         validation_share=args.validation_share,
+                         class_weight=None if args.class_weight == "none" else args.class_weight)
     options = DataOptions(test_size=args.test_size, missing=args.missing,
                           scale=not args.no_scale, dates=args.dates)
     frame = read_table(args.file)

@@ -2,10 +2,12 @@
 
 Both estimators minimise the same objective as scikit-learn's ``LogisticRegression``:
 
-    objective(W, b) = sum_i s_i CE(y_i, X_i W + b) / sum_i s_i  +  alpha / 2 * ||W||^2
+    objective(W, b) = sum_i w_i CE(y_i, X_i W + b) / sum_i w_i  +  alpha / 2 * ||W||^2
 
-with sample weights ``s`` (ones by default) and an unpenalised intercept ``b``. This is
-``LogisticRegression(C=1 / (alpha * sum(s)))``; ``alpha = 0`` is ``C = np.inf``.
+with row weights ``w_i = s_i * c[y_i]`` (sample weights ``s``, ones by default, times the
+class weights ``c`` of ``class_weight``, :mod:`cecore.weights`) and an unpenalised intercept
+``b``. This is ``LogisticRegression(class_weight=..., C=1 / (alpha * sum(w)))``; ``alpha = 0``
+is ``C = np.inf``.
 
 * :class:`LogisticRegressionGD`: two classes, one weight vector, ``p = sigmoid(Xw + b)``.
 * :class:`SoftmaxRegressionGD`: K >= 2 classes, K weight vectors, ``P = softmax(XW + b)``.
@@ -28,9 +30,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from cecore.hyperparameters import check_hyperparameters
-from cecore.losses import check_sample_weight, log_softmax, sigmoid, softmax
+from cecore.losses import log_softmax, sigmoid, softmax
 from cecore.objective import BinaryObjective, MultinomialObjective
 from cecore.steps import StepSizes
+from cecore.weights import training_weights
 
 __all__ = ["LogisticRegressionGD", "SoftmaxRegressionGD", "DivergenceWarning"]
 
@@ -104,7 +107,8 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
     _multinomial = False
 
     def __init__(self, learning_rate="auto", max_epochs=1000, batch_size=None, alpha=0.0,
-                 solver="gd", tol=1e-6, random_state=None, dtype="float64"):
+                 solver="gd", tol=1e-6, random_state=None, class_weight=None,
+                 dtype="float64"):
         self.learning_rate = learning_rate
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -112,6 +116,7 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         self.solver = solver
         self.tol = tol
         self.random_state = random_state
+        self.class_weight = class_weight
         self.dtype = dtype
 
     # ------------------------------------------------------------------ fitting
@@ -126,8 +131,9 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
 
         Each step yields a record ``{"epoch", "loss", "val_loss", "objective", "grad_norm",
         "learning_rate", "seconds"}`` (``seconds``: training time so far, without the time
-        the consumer held each record) where ``loss`` is the (weighted) mean cross-entropy on
-        the training data at the weights after that epoch. The estimator is fitted with
+        the consumer held each record) where ``loss`` is the mean cross-entropy on the
+        training data, weighted by ``w_i = s_i * c[y_i]``, at the weights after that epoch,
+        and ``val_loss`` the plain (unweighted) mean cross-entropy on ``X_val``. The estimator is fitted with
         those weights before the record is yielded, so closing the generator at any point
         leaves it fitted with the last finished epoch (``stop_reason_ = "stopped"``).
 
@@ -150,9 +156,11 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
                     f"{type(self).__name__} needs samples of at least 2 classes in the data, "
                     f"but the data contains only one class: {classes[0]!r}."
                 )
-            sw = check_sample_weight(sample_weight, X.shape[0])
+            sw, class_weight = training_weights(sample_weight, self.class_weight, classes,
+                                                y_index)
             if not sw.sum() > 0:
-                raise ValueError("sample_weight sums to zero: no sample would count.")
+                raise ValueError("The sample weights (times the class weights) sum to zero: "
+                                 "no sample would count.")
             # Classes present only with zero weight still count as classes (sklearn does so).
             val = None
             if X_val is not None:
@@ -165,12 +173,13 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
                 val = (X_val, y_val_index)
         finally:
             fitted = _swap_feature_attributes(self, before)
-        return self._epochs(X, y_index, sw, val, {**fitted, "classes_": classes})
+        return self._epochs(X, y_index, sw, val,
+                            {**fitted, "classes_": classes, "class_weight_": class_weight})
 
     def _check_params(self):
         check_hyperparameters(learning_rate=self.learning_rate, max_epochs=self.max_epochs,
                               batch_size=self.batch_size, alpha=self.alpha, solver=self.solver,
-                              tol=self.tol, dtype=self.dtype)
+                              tol=self.tol, dtype=self.dtype, class_weight=self.class_weight)
 
     def _check_target(self, classes):
         """Hook for the binary-only estimator (``y`` is binary or multiclass: it passed
@@ -383,19 +392,20 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
 
 
 class LogisticRegressionGD(_GradientDescentClassifier):
-    """Binary logistic regression: ``P(y = 1 | x) = sigmoid(x . w + b)``, fitted by GD.
+    """Binary logistic regression: ``P(y = 1 | x) = sigmoid(x . beta + b)``, fitted by GD.
 
-    Minimises ``mean_i s_i [softplus(z_i) - y_i z_i] / mean(s) + alpha/2 ||w||^2`` with
-    ``z = X w + b``: sklearn's ``LogisticRegression(C=1/(alpha*sum(s)))`` objective.
+    Minimises ``sum_i w_i [softplus(z_i) - y_i z_i] / sum(w) + alpha/2 ||beta||^2`` with
+    ``z = X beta + b`` and row weights ``w_i = s_i * c[y_i]`` (sample weight times class
+    weight): sklearn's ``LogisticRegression(class_weight=..., C=1/(alpha*sum(w)))`` objective.
 
     Parameters
     ----------
     learning_rate : float or "auto", default="auto"
         Step size (each record's ``learning_rate`` is the step that epoch took). Full batch:
-        "auto" is ``1/L`` with ``L = lambda_max([X 1]^T S [X 1]) / (4 sum(s)) + alpha`` the
-        Lipschitz constant of the objective's gradient, a step that cannot diverge; with
-        ``solver="nesterov"`` it then adapts every epoch to the curvature measured along the
-        last step, within ``[1/L, 30/L]``. Mini-batches of ``b`` rows: "auto" starts at
+        "auto" is ``1/L`` with ``L = lambda_max([X 1]^T S [X 1]) / (4 sum(w)) + alpha`` the
+        Lipschitz constant of the objective's gradient (``S = diag(w)``, the row weights),
+        a step that cannot diverge; with ``solver="nesterov"`` it then adapts every epoch to
+        the curvature measured along the last step, within ``[1/L, 30/L]``. Mini-batches of ``b`` rows: "auto" starts at
         ``1/L(b)``, ``L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1)) L_max`` with ``L_max = max_i
         (||x_i||^2 + 1) / 4 + alpha`` the one-row bound (:mod:`cecore.steps`), and any
         mini-batch step halves after every epoch whose objective ended higher than it began.
@@ -405,7 +415,7 @@ class LogisticRegressionGD(_GradientDescentClassifier):
         None: full-batch gradient descent. An int: shuffled mini-batches of that size,
         reproducible with ``random_state`` (at least ``n``: full batches).
     alpha : float, default=0.0
-        L2 penalty ``alpha/2 ||w||^2`` (the intercept is not penalised).
+        L2 penalty ``alpha/2 ||beta||^2`` (the intercept is not penalised).
     solver : {"gd", "nesterov"}, default="gd"
         Plain gradient descent, or Nesterov's accelerated gradient with adaptive restart
         (the momentum is dropped when a step goes against the gradient, and with the
@@ -416,6 +426,13 @@ class LogisticRegressionGD(_GradientDescentClassifier):
         (which reach a small ``tol`` only as their step shrinks).
     random_state : int, RandomState or None, default=None
         Seeds the mini-batch shuffling.
+    class_weight : None, "balanced" or dict, default=None
+        Multiplies each row's sample weight by its class's weight, as sklearn does: None is
+        1 for every class; "balanced" is ``sum(s) / (K * sum of s over the class)``
+        (``n / (K * bincount(y))`` without sample weights), so that each class carries the
+        same total weight; a dict ``{label: weight}`` gives those weights (1 for labels it
+        leaves out). The step sizes and the starting intercept use the combined weights
+        (normalised by their sum, so only their ratios matter).
     dtype : {"float64", "float32"}, default="float64"
         The precision of X during training. "float32" halves the memory and the bytes read
         per epoch; the weights, the step and every sum over row blocks stay float64. On
@@ -426,7 +443,8 @@ class LogisticRegressionGD(_GradientDescentClassifier):
 
     Attributes
     ----------
-    classes_, coef_ (1, d), intercept_ (1,), n_iter_, n_features_in_, history_ (one record
+    classes_, class_weight_ (K,: each class's weight, ones without class_weight), coef_
+    (1, d), intercept_ (1,), n_iter_, n_features_in_, history_ (one record
     per epoch), stop_reason_ ("running" during :meth:`fit_iter`, then "converged",
     "max_epochs", "diverged", or "stopped": the generator was closed), stop_message_.
     """
@@ -448,9 +466,10 @@ class LogisticRegressionGD(_GradientDescentClassifier):
 class SoftmaxRegressionGD(_GradientDescentClassifier):
     """Multinomial (softmax) regression: ``P(y = k | x) = softmax(x W + b)_k``, fitted by GD.
 
-    Minimises ``sum_i s_i [logsumexp(z_i) - z_{i, y_i}] / sum(s) + alpha/2 ||W||^2`` with
-    ``z = X W + b`` (K columns): sklearn's multinomial ``LogisticRegression(C=1/(alpha*sum(s)))``
-    objective for K >= 3. "auto" uses ``L = lambda_max([X 1]^T S [X 1]) / (2 sum(s)) + alpha``.
+    Minimises ``sum_i w_i [logsumexp(z_i) - z_{i, y_i}] / sum(w) + alpha/2 ||W||^2`` with
+    ``z = X W + b`` (K columns), ``w_i = s_i * c[y_i]``: sklearn's multinomial
+    ``LogisticRegression(class_weight=..., C=1/(alpha*sum(w)))`` objective for K >= 3.
+    "auto" uses ``L = lambda_max([X 1]^T S [X 1]) / (2 sum(w)) + alpha``.
     Parameters and attributes as :class:`LogisticRegressionGD`; ``coef_`` is (K, d).
     """
 

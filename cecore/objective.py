@@ -6,7 +6,7 @@ row. Binary: ``theta`` has shape (d + 1,) with ``z = X theta[:d] + theta[d]``. M
 
     objective(theta) = sum_i s_i CE_i / sum_i s_i + alpha / 2 * ||W||^2
 
-Writing ``r_i = s_i (p_i - y_i) / sum(s)`` (``p = sigmoid(z)`` or ``softmax(Z)``, ``y``
+(``s`` the row weights the estimator passes: sample weight times class weight). Writing ``r_i = s_i (p_i - y_i) / sum(s)`` (``p = sigmoid(z)`` or ``softmax(Z)``, ``y``
 one-hot), the gradient is ``X^T r + alpha W`` for the weights and ``sum_i r_i`` for the
 intercept: the layout of sklearn's ``LinearModelLoss.loss_gradient``.
 
