@@ -32,7 +32,14 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from cecore.hyperparameters import check_hyperparameters
 from cecore.losses import log_softmax, sigmoid, softmax
 from cecore.objective import BinaryObjective, MultinomialObjective
+from cecore.optimizers import make_optimizer
 from cecore.steps import StepSizes
+from cecore.stop_messages import (
+    converged_message,
+    diverged_message,
+    not_converged_message,
+    what_diverged,
+)
 from cecore.weights import training_weights
 
 __all__ = ["LogisticRegressionGD", "SoftmaxRegressionGD", "DivergenceWarning"]
@@ -89,16 +96,11 @@ class DivergenceWarning(RuntimeWarning):
     """Gradient descent stopped because a step made the loss blow up."""
 
 
-def _what_diverged(loss, grad, start_loss):
-    """What a diverging step did, in words (of the values before the rollback)."""
-    if np.isnan(loss):
-        return "the loss became NaN"
-    if not np.isfinite(loss):
-        return "the loss became infinite"
-    if not np.all(np.isfinite(grad)):
-        return "the gradient became infinite or NaN"
-    return (f"the loss exploded to {loss:.3g}, more than {DIVERGENCE_FACTOR:g} times the "
-            f"starting loss {start_loss:.3g}")
+def diverged(loss, grad, start_loss):
+    """Whether a step blew up: a loss or gradient that is not finite, or a loss above
+    :data:`DIVERGENCE_FACTOR` times the starting loss."""
+    return not (np.isfinite(loss) and np.all(np.isfinite(grad))) or (
+        loss > DIVERGENCE_FACTOR * max(start_loss, 1e-12))
 
 
 class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
@@ -213,38 +215,26 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         self.stop_message_ = "Training is running."
         self._publish(objective, theta)
 
-        # Nesterov state (FISTA with gradient-based adaptive restart).
-        x_prev = theta.copy()
-        t = 1.0
+        optimizer = make_optimizer(self.solver, theta)
         for epoch in range(1, self.max_epochs + 1):
             previous = (theta, loss, obj, grad)
             step_lr = steps.lr
-            if batch is None:
-                theta, x_prev, t = self._step(theta, grad, x_prev, t, step_lr)
-            else:
-                for idx in np.array_split(rng.permutation(n), math.ceil(n / batch)):
-                    g = objective.batch_gradient(theta, idx)
-                    theta, x_prev, t = self._step(theta, g, x_prev, t, step_lr)
+            theta = self._epoch(objective, optimizer, theta, grad, step_lr, batch, rng)
             loss, obj, grad = objective.loss_objective_gradient(theta)
             if steps.retake(step_lr, obj):     # from the same point, as a plain step of 1/L
                 theta = previous[0] - steps.safe * previous[3]
-                x_prev, t, step_lr = theta.copy(), 1.0, steps.safe
+                optimizer.restart(theta)
+                step_lr = steps.safe
                 loss, obj, grad = objective.loss_objective_gradient(theta)
-            if not (np.isfinite(loss) and np.all(np.isfinite(grad))) or (
-                loss > DIVERGENCE_FACTOR * max(start_loss, 1e-12)
-            ):
-                what = _what_diverged(loss, grad, start_loss)   # before the rollback
-                theta, loss, obj, grad = previous
+            if diverged(loss, grad, start_loss):
+                what = what_diverged(loss, grad, start_loss, DIVERGENCE_FACTOR)
+                theta, loss, obj, grad = previous                  # the rollback
                 self.stop_reason_ = "diverged"
-                self.stop_message_ = (
-                    f"Training diverged at epoch {epoch} with learning rate {step_lr:.3g}: "
-                    f"{what}. Kept the weights of epoch {epoch - 1}. Try a smaller learning "
-                    "rate (or 'auto'), or standardize the features."
-                )
+                self.stop_message_ = diverged_message(epoch, step_lr, what)
                 warnings.warn(self.stop_message_, DivergenceWarning, stacklevel=2)
                 break
             if steps.update(step_lr, theta - previous[0], grad - previous[3], obj, previous[2]):
-                x_prev, t = theta.copy(), 1.0                  # uphill: drop the momentum
+                optimizer.restart(theta)                           # uphill: drop the momentum
             grad_norm = float(np.linalg.norm(grad))
             record = {
                 "epoch": epoch,
@@ -272,43 +262,24 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
                 break
         if self.stop_reason_ == "running":
             self.stop_reason_ = "max_epochs"
-            self.stop_message_ = self._not_converged_message(X, y_index)
+            self.stop_message_ = not_converged_message(
+                max_epochs=self.max_epochs, tol=self.tol, scales=sampled_feature_ranges(X),
+                separable=self._separable(X, y_index), minibatch=batch is not None,
+                solver=self.solver, auto_rate=isinstance(self.learning_rate, str))
             warnings.warn(self.stop_message_, ConvergenceWarning, stacklevel=2)
         elif self.stop_reason_ == "converged":
-            self.stop_message_ = f"Converged: gradient norm <= tol={self.tol:g}."
-            if self._separable(X, y_index):
-                self.stop_message_ += (
-                    " Every training sample is classified correctly and alpha=0: the classes "
-                    "are separable, so a smaller tol would only grow the weights further (there "
-                    "is no finite minimum). Set alpha > 0 for a well-defined solution.")
+            self.stop_message_ = converged_message(self.tol, self._separable(X, y_index))
 
-    def _not_converged_message(self, X, y_index):
-        """Why training ran out of epochs, and what to change, in plain words."""
-        message = (f"Stopped after max_epochs={self.max_epochs} epochs before the gradient norm "
-                   f"reached tol={self.tol:g}.")
-        scales = sampled_feature_ranges(X)
-        scales = scales[scales > 0]
-        if scales.size and scales.max() > 1e4 * scales.min():
-            return (f"{message} The features' scales differ by a factor of "
-                    f"{scales.max() / scales.min():.0e}: the step size is limited by the "
-                    "largest one, so the others barely move. Standardize the features.")
-        if self._separable(X, y_index):
-            return (f"{message} Every training sample is classified correctly and alpha=0: "
-                    "the classes are separable, so the loss keeps falling towards 0 as the "
-                    "weights grow without bound and there is no minimum to converge to. Set "
-                    "alpha > 0 for a finite solution.")
-        if self.batch_size is not None and self.batch_size < X.shape[0]:
-            return (f"{message} Each mini-batch step follows one batch's gradient, so training "
-                    "settles only as the step shrinks (it halves after every epoch whose "
-                    "objective rose). More epochs would get closer to the minimum; full "
-                    "batches (batch_size=None) converge to tol.")
-        if self.solver == "nesterov" and isinstance(self.learning_rate, str):
-            return f"{message} More epochs would get closer to the minimum."
-        if self.solver == "nesterov":
-            return (f"{message} More epochs, a larger learning rate or learning_rate='auto' "
-                    "would get closer to the minimum.")
-        return (f"{message} More epochs, solver='nesterov' or a larger learning rate would get "
-                "closer to the minimum.")
+    @staticmethod
+    def _epoch(objective, optimizer, theta, grad, lr, batch, rng):
+        """One pass: a step along ``grad`` (the full gradient at ``theta``), or one step per
+        shuffled mini-batch of ``batch`` rows."""
+        if batch is None:
+            return optimizer.step(theta, grad, lr)
+        n = objective.X.shape[0]
+        for idx in np.array_split(rng.permutation(n), math.ceil(n / batch)):
+            theta = optimizer.step(theta, objective.batch_gradient(theta, idx), lr)
+        return theta
 
     def _separable(self, X, y_index, rows_per_block=65_536):
         """No penalty, and the current weights classify every training sample correctly.
@@ -323,22 +294,6 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
                                              + self.intercept_),
                            y_index[start:start + rows_per_block])
             for start in range(0, X.shape[0], rows_per_block))
-
-    def _step(self, theta, grad, x_prev, t, lr):
-        """One gradient step; with Nesterov, the momentum extrapolation after it.
-
-        FISTA: ``x = theta - lr * g``; ``t' = (1 + sqrt(1 + 4 t^2)) / 2``;
-        ``theta' = x + (t - 1) / t' * (x - x_prev)``. Momentum restarts (t' = 1) whenever
-        the step goes uphill against the last gradient, ``g . (x - x_prev) > 0``.
-        """
-        x = theta - lr * grad
-        if self.solver == "gd":
-            return x, x_prev, t
-        diff = x - x_prev
-        if np.vdot(grad, diff) > 0:
-            return x, x, 1.0
-        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-        return x + ((t - 1.0) / t_next) * diff, x, t_next
 
     def _publish(self, objective, theta):
         """Expose ``theta`` as the fitted ``coef_`` and ``intercept_``."""

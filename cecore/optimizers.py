@@ -1,0 +1,67 @@
+"""The update rules of the solvers: one step from a gradient and a step size.
+
+Every rule is an object with the state it carries from step to step (none, Nesterov's
+momentum, ...): ``step(theta, grad, lr)`` returns the next parameters, ``restart(theta)``
+drops the momentum at ``theta``. The step size ``lr`` comes from :class:`cecore.steps.
+StepSizes` (or, for ``partial_fit``, :func:`cecore.steps.incremental_step`); the gradient is
+the full objective's or one mini-batch's.
+
+* ``"gd"``: ``theta' = theta - lr * g``.
+* ``"nesterov"``: FISTA (Beck and Teboulle 2009) with gradient-based adaptive restart
+  (O'Donoghue and Candes 2015): ``x = theta - lr * g``; ``t' = (1 + sqrt(1 + 4 t^2)) / 2``;
+  ``theta' = x + (t - 1) / t' * (x - x_prev)``; the momentum restarts (``t' = 1``,
+  ``theta' = x``) whenever the step goes uphill against the gradient, ``g . (x - x_prev) > 0``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["GradientDescent", "Nesterov", "make_optimizer"]
+
+
+class GradientDescent:
+    """``theta' = theta - lr * g``; no state."""
+
+    def __init__(self, theta):
+        pass
+
+    def step(self, theta, grad, lr):
+        return theta - lr * grad
+
+    def restart(self, theta):
+        """Nothing to drop."""
+
+
+class Nesterov:
+    """FISTA with gradient-based restart (see the module docstring); the state is the last
+    gradient-step point ``x_prev`` and the momentum counter ``t``."""
+
+    def __init__(self, theta):
+        self.restart(theta)
+
+    def step(self, theta, grad, lr):
+        x = theta - lr * grad
+        diff = x - self.x_prev
+        if np.vdot(grad, diff) > 0:                  # uphill against the gradient
+            self.x_prev, self.t = x, 1.0
+            return x
+        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * self.t * self.t))
+        theta_next = x + ((self.t - 1.0) / t_next) * diff
+        self.x_prev, self.t = x, t_next
+        return theta_next
+
+    def restart(self, theta):
+        """Drop the momentum: the next step is a plain gradient step from ``theta``."""
+        self.x_prev, self.t = theta.copy(), 1.0
+
+
+OPTIMIZERS = {"gd": GradientDescent, "nesterov": Nesterov}
+
+
+def make_optimizer(solver, theta):
+    """The update rule of ``solver`` (one of :data:`cecore.hyperparameters.SOLVERS`),
+    starting at ``theta``."""
+    return OPTIMIZERS[solver](theta)
