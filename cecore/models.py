@@ -18,7 +18,6 @@ draw the loss live and stop at any epoch; :meth:`fit` runs it to the end.
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 
@@ -30,12 +29,19 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from cecore.hyperparameters import check_hyperparameters
+from cecore.incremental import (
+    BALANCED_MESSAGE,
+    IncrementalState,
+    label_index,
+    partial_fit_classes,
+)
 from cecore.losses import log_softmax, sigmoid, softmax
 from cecore.objective import BinaryObjective, MultinomialObjective
-from cecore.optimizers import make_optimizer
+from cecore.optimizers import make_optimizer, run_epoch
 from cecore.steps import StepSizes
 from cecore.stop_messages import (
     converged_message,
+    diverged,
     diverged_message,
     not_converged_message,
     what_diverged,
@@ -44,8 +50,6 @@ from cecore.weights import training_weights
 
 __all__ = ["LogisticRegressionGD", "SoftmaxRegressionGD", "DivergenceWarning"]
 
-#: Training stops when a step makes the loss exceed this multiple of the starting loss.
-DIVERGENCE_FACTOR = 10.0
 #: What ``validate_data(reset=True)`` sets: kept aside until the new fit's first epoch starts.
 _FEATURE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
@@ -96,13 +100,6 @@ class DivergenceWarning(RuntimeWarning):
     """Gradient descent stopped because a step made the loss blow up."""
 
 
-def diverged(loss, grad, start_loss):
-    """Whether a step blew up: a loss or gradient that is not finite, or a loss above
-    :data:`DIVERGENCE_FACTOR` times the starting loss."""
-    return not (np.isfinite(loss) and np.all(np.isfinite(grad))) or (
-        loss > DIVERGENCE_FACTOR * max(start_loss, 1e-12))
-
-
 class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
     """Shared machinery: validation, step-size choice, the epoch loop, prediction."""
 
@@ -135,9 +132,10 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         "learning_rate", "seconds"}`` (``seconds``: training time so far, without the time
         the consumer held each record) where ``loss`` is the mean cross-entropy on the
         training data, weighted by ``w_i = s_i * c[y_i]``, at the weights after that epoch,
-        and ``val_loss`` the plain (unweighted) mean cross-entropy on ``X_val``. The estimator is fitted with
-        those weights before the record is yielded, so closing the generator at any point
-        leaves it fitted with the last finished epoch (``stop_reason_ = "stopped"``).
+        and ``val_loss`` the plain (unweighted) mean cross-entropy on ``X_val``. The
+        estimator is fitted with those weights before the record is yielded, so closing the
+        generator at any point leaves it fitted with the last finished epoch
+        (``stop_reason_ = "stopped"``).
 
         Validation changes nothing on the estimator: the new fit's ``classes_``,
         ``n_features_in_`` and weights are all set when the generator first runs (the
@@ -152,17 +150,8 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
             if y.dtype.kind not in "iu":  # 1-d integers are always binary or multiclass
                 check_classification_targets(y)
             classes, y_index = encode_labels(y)
-            self._check_target(classes)
-            if len(classes) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
-                    f"but the data contains only one class: {classes[0]!r}."
-                )
-            sw, class_weight = training_weights(sample_weight, self.class_weight, classes,
-                                                y_index)
-            if not sw.sum() > 0:
-                raise ValueError("The sample weights (times the class weights) sum to zero: "
-                                 "no sample would count.")
+            self._check_classes(classes, "in the data")
+            sw, class_weight = self._weights(sample_weight, classes, y_index)
             # Classes present only with zero weight still count as classes (sklearn does so).
             val = None
             if X_val is not None:
@@ -182,6 +171,87 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         check_hyperparameters(learning_rate=self.learning_rate, max_epochs=self.max_epochs,
                               batch_size=self.batch_size, alpha=self.alpha, solver=self.solver,
                               tol=self.tol, dtype=self.dtype, class_weight=self.class_weight)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one epoch on the block ``(X, y)``, from where the last call (or ``fit``) ended.
+
+        sklearn's incremental convention (:mod:`cecore.incremental`): ``classes`` (every
+        label the blocks may hold) is required on the first call and may be repeated, the
+        same, on later ones; ``classes_`` are those classes even if a block lacks some; the
+        number of features (and their names) is fixed by the first call. One epoch is one
+        step along the block's gradient, or one per shuffled mini-batch of ``batch_size``
+        rows. The step can only shrink from call to call: ``min(previous, start)`` with
+        ``start`` = ``1/L`` of the block ("auto"; ``1/L(b)`` with mini-batches) or
+        ``learning_rate``, and it halves after a mini-batch epoch that ended above where it
+        began on its block. Nesterov's momentum (and Adam's moments) carry over from block
+        to block, like from mini-batch to mini-batch in ``fit``. ``max_epochs`` and ``tol``
+        do not apply: the caller decides how many blocks to feed. ``class_weight`` may be a
+        dict, not "balanced" (one block's class frequencies are not the data's).
+
+        Each call appends one record to ``history_`` (``loss``, ``objective``,
+        ``grad_norm`` on the block after its epoch; ``val_loss`` None) and counts one in
+        ``n_iter_``; ``stop_reason_`` is "partial_fit". A diverging epoch is rolled back
+        with a :class:`DivergenceWarning` (``stop_reason_ = "diverged"``, no record).
+        ``fit`` starts over: it forgets the incremental state.
+        """
+        started = time.perf_counter()
+        self._check_params()
+        if isinstance(self.class_weight, str):
+            raise ValueError(BALANCED_MESSAGE)
+        classes, first = partial_fit_classes(getattr(self, "classes_", None), classes)
+        X, y = validate_data(self, X, y, reset=first, dtype=np.dtype(self.dtype), order="C")
+        y = column_or_1d(y, warn=True)
+        if y.dtype.kind not in "iu":
+            check_classification_targets(y)
+        self._check_classes(classes, "in classes")
+        y_index = label_index(classes, y)
+        sw, class_weight = self._weights(sample_weight, classes, y_index)
+        objective = self._make_objective(X, y_index, sw, len(classes))
+        state = None if first else vars(self).get("_incremental")
+        if first:
+            theta = objective.initial()
+            vars(self).update(classes_=classes, history_=[], n_iter_=0)
+        else:
+            theta = objective.pack(self.coef_, self.intercept_)
+        if state is None or state.solver != self.solver:
+            state = IncrementalState(self.solver, theta, self.random_state)
+        self._incremental, self.class_weight_ = state, class_weight
+        n = X.shape[0]
+        batch = None if self.batch_size is None or self.batch_size >= n else int(self.batch_size)
+        theta, values, what = state.epoch(objective, theta, self.learning_rate, batch)
+        self._publish(objective, theta)
+        if what is not None:
+            self.stop_reason_ = "diverged"
+            self.stop_message_ = diverged_message(self.n_iter_ + 1, state.lr, what,
+                                                  kept="call")
+            warnings.warn(self.stop_message_, DivergenceWarning, stacklevel=2)
+            return self
+        self.n_iter_ += 1
+        before = self.history_[-1]["seconds"] if self.history_ else 0.0
+        self.history_.append({"epoch": self.n_iter_, "val_loss": None, **values,
+                              "seconds": before + time.perf_counter() - started})
+        self.stop_reason_ = "partial_fit"
+        self.stop_message_ = (f"Epoch {self.n_iter_} by partial_fit on a block of {n} rows "
+                              f"(gradient norm on the block {values['grad_norm']:.3g}).")
+        return self
+
+    def _weights(self, sample_weight, classes, y_index):
+        """``(w, c)``: the row weights and class weights (:func:`cecore.weights.
+        training_weights`); ValueError when no row would count."""
+        sw, class_weight = training_weights(sample_weight, self.class_weight, classes, y_index)
+        if not sw.sum() > 0:
+            raise ValueError("The sample weights (times the class weights) sum to zero: "
+                             "no sample would count.")
+        return sw, class_weight
+
+    def _check_classes(self, classes, where):
+        """At least two classes, and no more than the estimator models."""
+        self._check_target(classes)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes {where}, "
+                f"but the data contains only one class: {classes[0]!r}."
+            )
 
     def _check_target(self, classes):
         """Hook for the binary-only estimator (``y`` is binary or multiclass: it passed
@@ -209,6 +279,7 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         steps = StepSizes(objective, self.learning_rate, batch, self.solver, obj)
         # The new fit replaces the old one here, every attribute at once.
         _swap_feature_attributes(self, fitted)          # classes_ too
+        vars(self).pop("_incremental", None)            # fit starts over
         self.history_ = []
         self.n_iter_ = 0
         self.stop_reason_ = "running"
@@ -219,7 +290,7 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         for epoch in range(1, self.max_epochs + 1):
             previous = (theta, loss, obj, grad)
             step_lr = steps.lr
-            theta = self._epoch(objective, optimizer, theta, grad, step_lr, batch, rng)
+            theta = run_epoch(objective, optimizer, theta, grad, step_lr, batch, rng)
             loss, obj, grad = objective.loss_objective_gradient(theta)
             if steps.retake(step_lr, obj):     # from the same point, as a plain step of 1/L
                 theta = previous[0] - steps.safe * previous[3]
@@ -227,7 +298,7 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
                 step_lr = steps.safe
                 loss, obj, grad = objective.loss_objective_gradient(theta)
             if diverged(loss, grad, start_loss):
-                what = what_diverged(loss, grad, start_loss, DIVERGENCE_FACTOR)
+                what = what_diverged(loss, grad, start_loss)
                 theta, loss, obj, grad = previous                  # the rollback
                 self.stop_reason_ = "diverged"
                 self.stop_message_ = diverged_message(epoch, step_lr, what)
@@ -269,17 +340,6 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
             warnings.warn(self.stop_message_, ConvergenceWarning, stacklevel=2)
         elif self.stop_reason_ == "converged":
             self.stop_message_ = converged_message(self.tol, self._separable(X, y_index))
-
-    @staticmethod
-    def _epoch(objective, optimizer, theta, grad, lr, batch, rng):
-        """One pass: a step along ``grad`` (the full gradient at ``theta``), or one step per
-        shuffled mini-batch of ``batch`` rows."""
-        if batch is None:
-            return optimizer.step(theta, grad, lr)
-        n = objective.X.shape[0]
-        for idx in np.array_split(rng.permutation(n), math.ceil(n / batch)):
-            theta = optimizer.step(theta, objective.batch_gradient(theta, idx), lr)
-        return theta
 
     def _separable(self, X, y_index, rows_per_block=65_536):
         """No penalty, and the current weights classify every training sample correctly.
@@ -401,7 +461,8 @@ class LogisticRegressionGD(_GradientDescentClassifier):
     classes_, class_weight_ (K,: each class's weight, ones without class_weight), coef_
     (1, d), intercept_ (1,), n_iter_, n_features_in_, history_ (one record
     per epoch), stop_reason_ ("running" during :meth:`fit_iter`, then "converged",
-    "max_epochs", "diverged", or "stopped": the generator was closed), stop_message_.
+    "max_epochs", "diverged", or "stopped": the generator was closed; "partial_fit" after
+    a :meth:`partial_fit` call), stop_message_.
     """
 
     def _check_target(self, classes):

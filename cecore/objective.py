@@ -230,6 +230,11 @@ class BinaryObjective(_LinearObjective):
     def coef_intercept(self, theta):
         return theta[None, :-1].copy(), theta[-1:].copy()
 
+    def pack(self, coef, intercept):
+        """``theta`` of ``coef`` (1, d) and ``intercept`` (1,): the inverse of
+        :meth:`coef_intercept`."""
+        return np.concatenate([np.ravel(coef), np.ravel(intercept)]).astype(np.float64)
+
     def _loss_gradient(self, theta, blocks, gradient=True):
         """``(sum_i w_i CE_i, [X^T r; sum r])`` with ``r = w (p - y)``, block by block
         (``(loss, None)`` with ``gradient=False``)."""
@@ -305,6 +310,12 @@ class MultinomialObjective(_LinearObjective):
 
     def coef_intercept(self, theta):
         return theta[:-1].T.copy(), theta[-1].copy()
+
+    def pack(self, coef, intercept):
+        """``theta`` of ``coef`` (K, d) and ``intercept`` (K,): the inverse of
+        :meth:`coef_intercept`."""
+        return np.vstack([np.asarray(coef, dtype=np.float64).T,
+                          np.asarray(intercept, dtype=np.float64)[None, :]])
 
     def _loss_gradient(self, theta, blocks, gradient=True):
         """``(sum_i w_i CE_i, [X^T R; sum R])`` with ``R = w (P - Y)``, block by block

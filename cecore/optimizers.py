@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-__all__ = ["GradientDescent", "Nesterov", "make_optimizer"]
+__all__ = ["GradientDescent", "Nesterov", "make_optimizer", "run_epoch"]
 
 
 class GradientDescent:
@@ -65,3 +65,16 @@ def make_optimizer(solver, theta):
     """The update rule of ``solver`` (one of :data:`cecore.hyperparameters.SOLVERS`),
     starting at ``theta``."""
     return OPTIMIZERS[solver](theta)
+
+
+def run_epoch(objective, optimizer, theta, grad, lr, batch, rng):
+    """One pass over the objective's rows from ``theta``: one step along ``grad`` (the full
+    gradient at ``theta``) when ``batch`` is None, else one step per mini-batch of the rows
+    shuffled by ``rng`` (``np.array_split`` into ``ceil(n / batch)`` batches). Returns the
+    parameters after the pass."""
+    if batch is None:
+        return optimizer.step(theta, grad, lr)
+    n = objective.X.shape[0]
+    for idx in np.array_split(rng.permutation(n), math.ceil(n / batch)):
+        theta = optimizer.step(theta, objective.batch_gradient(theta, idx), lr)
+    return theta

@@ -8,7 +8,9 @@ lipschitz_constant`, the full data) and the largest one-row constant ``L_max``
   the measured curvature (:func:`barzilai_borwein_step`), within ``[1/L, MAX_STEP_GROWTH/L]``;
 * mini-batches of ``b`` rows: ``1/L(b)`` (:func:`minibatch_lipschitz_constant`), and the step
   is multiplied by :data:`STEP_DECAY` after every epoch whose objective ended higher than the
-  one before (:func:`decayed_step`), so that the batches' noise dies down and the run settles.
+  one before (:func:`decayed_step`), so that the batches' noise dies down and the run settles;
+* ``partial_fit``, one epoch per block of rows: :func:`incremental_step`, a step that can
+  only shrink from block to block.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "auto_learning_rate",
     "barzilai_borwein_step",
     "decayed_step",
+    "incremental_step",
     "minibatch_lipschitz_constant",
     "smallest_batch",
 ]
@@ -173,3 +176,24 @@ class StepSizes:
             self.lr = decayed_step(step, objective, previous_objective, self.noise)
             return self.lr < step
         return False
+
+
+def incremental_step(previous, objective, learning_rate, batch_size=None):
+    """The step of one ``partial_fit`` epoch over a block: ``min(previous, start)``.
+
+    ``start`` is the step :class:`StepSizes` would start a fit of this block with: for
+    ``"auto"``, ``1/L`` of the block's objective (full batch) or ``1/L(b)`` (mini-batches of
+    ``batch_size`` rows), which costs the block's Gram matrix (about one pass over it); else
+    ``learning_rate``. ``previous`` is the last call's step (None on the first call). So
+    the step never grows: a block with a larger curvature bound than the ones before
+    shortens it for good, and it also stays at least as safe as ``1/L`` of every block
+    seen. After a mini-batch epoch the caller halves it when the block's objective ended
+    above where it began (:func:`decayed_step`), as ``fit`` does between epochs. Full-batch
+    Nesterov does not adapt its step here (the Barzilai-Borwein step of ``fit`` compares two
+    gradients of the same objective; two blocks have two objectives).
+    """
+    if isinstance(learning_rate, str):
+        start = auto_learning_rate(objective, batch_size)
+    else:
+        start = float(learning_rate)
+    return start if previous is None else min(previous, start)

@@ -1,20 +1,34 @@
-"""How a training run ended, in words: the estimators' ``stop_message_``.
+"""How a training run ends: the divergence rule, and the estimators' ``stop_message_``.
 
-Pure functions of what the run knows (its settings and a few facts about the data), so that
-every message names the setting to change and never suggests one already in use.
+A step diverged (:func:`diverged`) when the loss or the gradient is no longer finite, or the
+loss exceeds :data:`DIVERGENCE_FACTOR` times the starting loss; the step is then rolled
+back. The messages are pure functions of what the run knows (its settings and a few facts
+about the data), so that every message names the setting to change and never suggests one
+already in use.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["converged_message", "diverged_message", "not_converged_message", "what_diverged"]
+__all__ = ["DIVERGENCE_FACTOR", "converged_message", "diverged", "diverged_message",
+           "not_converged_message", "what_diverged"]
+
+#: Training stops when a step makes the loss exceed this multiple of the starting loss.
+DIVERGENCE_FACTOR = 10.0
 
 SEPARABLE = ("Every training sample is classified correctly and alpha=0: the classes are "
              "separable")
 
 
-def what_diverged(loss, grad, start_loss, factor):
+def diverged(loss, grad, start_loss):
+    """Whether a step blew up: a loss or gradient that is not finite, or a loss above
+    :data:`DIVERGENCE_FACTOR` times the starting loss."""
+    return not (np.isfinite(loss) and np.all(np.isfinite(grad))) or (
+        loss > DIVERGENCE_FACTOR * max(start_loss, 1e-12))
+
+
+def what_diverged(loss, grad, start_loss, factor=DIVERGENCE_FACTOR):
     """What a diverging step did (the values before the rollback): the loss became NaN or
     infinite, the gradient did, or the loss exceeded ``factor`` times ``start_loss``."""
     if np.isnan(loss):
