@@ -23,11 +23,10 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
+from cecore.epochs import FEATURE_ATTRIBUTES, publish, swap_feature_attributes, train_epochs
 from cecore.hyperparameters import check_hyperparameters
 from cecore.incremental import (
     BALANCED_MESSAGE,
@@ -35,45 +34,12 @@ from cecore.incremental import (
     label_index,
     partial_fit_classes,
 )
-from cecore.losses import log_softmax, sigmoid, softmax
 from cecore.objective import BinaryObjective, MultinomialObjective
-from cecore.optimizers import make_optimizer, run_epoch
-from cecore.steps import StepSizes
-from cecore.stop_messages import (
-    converged_message,
-    diverged,
-    diverged_message,
-    not_converged_message,
-    what_diverged,
-)
+from cecore.prediction import LinearClassifierOutputs
+from cecore.stop_messages import DivergenceWarning, diverged_message
 from cecore.weights import training_weights
 
 __all__ = ["LogisticRegressionGD", "SoftmaxRegressionGD", "DivergenceWarning"]
-
-#: What ``validate_data(reset=True)`` sets: kept aside until the new fit's first epoch starts.
-_FEATURE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
-
-
-def _swap_feature_attributes(estimator, new):
-    """Give ``estimator`` the ``n_features_in_`` / ``feature_names_in_`` of ``new`` (deleting
-    those ``new`` lacks); return the ones it had."""
-    old = {k: v for k, v in vars(estimator).items() if k in _FEATURE_ATTRIBUTES}
-    for key in _FEATURE_ATTRIBUTES:
-        vars(estimator).pop(key, None)
-    vars(estimator).update(new)
-    return old
-
-
-#: Rows read to compare the features' scales at the end of a run that did not converge.
-SCALE_SAMPLE_ROWS = 4096
-
-
-def sampled_feature_ranges(X, max_rows=SCALE_SAMPLE_ROWS):
-    """``max - min`` of each column over every k-th row, ``k = ceil(n / max_rows)``: enough to
-    tell features whose scales differ by orders of magnitude, for a few hundred microseconds
-    instead of a pass over X (16 ms at 200,000 x 20, more than two epochs)."""
-    step = max(1, -(-X.shape[0] // max_rows))
-    return np.ptp(X[::step], axis=0)
 
 
 def encode_labels(y):
@@ -96,12 +62,11 @@ def encode_labels(y):
     return np.unique(y, return_inverse=True)
 
 
-class DivergenceWarning(RuntimeWarning):
-    """Gradient descent stopped because a step made the loss blow up."""
 
 
-class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
-    """Shared machinery: validation, step-size choice, the epoch loop, prediction."""
+class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseEstimator):
+    """Shared machinery: validation, ``fit_iter`` (its loop: :mod:`cecore.epochs`),
+    ``partial_fit`` (:mod:`cecore.incremental`); prediction (:mod:`cecore.prediction`)."""
 
     _multinomial = False
 
@@ -143,7 +108,7 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         closed before that leaves the estimator as it was, fitted or not.
         """
         self._check_params()
-        before = {k: v for k, v in vars(self).items() if k in _FEATURE_ATTRIBUTES}
+        before = {k: v for k, v in vars(self).items() if k in FEATURE_ATTRIBUTES}
         try:    # validate_data(reset=True) sets them: they wait for the first epoch
             X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), order="C")
             y = column_or_1d(y, warn=True)
@@ -163,8 +128,14 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
                     raise ValueError("y_val contains labels that are not in the training data.")
                 val = (X_val, y_val_index)
         finally:
-            fitted = _swap_feature_attributes(self, before)
-        return self._epochs(X, y_index, sw, val,
+            fitted = swap_feature_attributes(self, before)
+
+        def objectives():       # built when the first epoch starts
+            n_classes = len(classes)
+            return (self._make_objective(X, y_index, sw, n_classes),
+                    None if val is None else self._make_objective(*val, None, n_classes))
+
+        return train_epochs(self, X, y_index, objectives,
                             {**fitted, "classes_": classes, "class_weight_": class_weight})
 
     def _check_params(self):
@@ -219,7 +190,7 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         n = X.shape[0]
         batch = None if self.batch_size is None or self.batch_size >= n else int(self.batch_size)
         theta, values, what = state.epoch(objective, theta, self.learning_rate, batch)
-        self._publish(objective, theta)
+        publish(self, objective, theta)
         if what is not None:
             self.stop_reason_ = "diverged"
             self.stop_message_ = diverged_message(self.n_iter_ + 1, state.lr, what,
@@ -262,148 +233,6 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_) if n_classes is None else n_classes
         return cls(X, y_index, sample_weight, n_classes=n_classes, alpha=self.alpha)
 
-    def _epochs(self, X, y_index, sw, val, fitted):
-        """The training loop: one full pass (or one round of mini-batches) per epoch."""
-        started = time.perf_counter()
-        n_classes = len(fitted["classes_"])
-        objective = self._make_objective(X, y_index, sw, n_classes)
-        val_objective = (
-            self._make_objective(val[0], val[1], None, n_classes) if val is not None else None
-        )
-        n = X.shape[0]
-        batch = None if self.batch_size is None or self.batch_size >= n else int(self.batch_size)
-        rng = check_random_state(self.random_state)
-        theta = objective.initial()
-        loss, obj, grad = objective.loss_objective_gradient(theta)
-        start_loss = loss
-        steps = StepSizes(objective, self.learning_rate, batch, self.solver, obj)
-        # The new fit replaces the old one here, every attribute at once.
-        _swap_feature_attributes(self, fitted)          # classes_ too
-        vars(self).pop("_incremental", None)            # fit starts over
-        self.history_ = []
-        self.n_iter_ = 0
-        self.stop_reason_ = "running"
-        self.stop_message_ = "Training is running."
-        self._publish(objective, theta)
-
-        optimizer = make_optimizer(self.solver, theta)
-        for epoch in range(1, self.max_epochs + 1):
-            previous = (theta, loss, obj, grad)
-            step_lr = steps.lr
-            theta = run_epoch(objective, optimizer, theta, grad, step_lr, batch, rng)
-            loss, obj, grad = objective.loss_objective_gradient(theta)
-            if steps.retake(step_lr, obj):     # from the same point, as a plain step of 1/L
-                theta = previous[0] - steps.safe * previous[3]
-                optimizer.restart(theta)
-                step_lr = steps.safe
-                loss, obj, grad = objective.loss_objective_gradient(theta)
-            if diverged(loss, grad, start_loss):
-                what = what_diverged(loss, grad, start_loss)
-                theta, loss, obj, grad = previous                  # the rollback
-                self.stop_reason_ = "diverged"
-                self.stop_message_ = diverged_message(epoch, step_lr, what)
-                warnings.warn(self.stop_message_, DivergenceWarning, stacklevel=2)
-                break
-            if steps.update(step_lr, theta - previous[0], grad - previous[3], obj, previous[2]):
-                optimizer.restart(theta)                           # uphill: drop the momentum
-            grad_norm = float(np.linalg.norm(grad))
-            record = {
-                "epoch": epoch,
-                "loss": loss,
-                "val_loss": val_objective.loss(theta) if val_objective else None,
-                "objective": obj,
-                "grad_norm": grad_norm,
-                "learning_rate": step_lr,
-                "seconds": time.perf_counter() - started,
-            }
-            self.history_.append(record)
-            self.n_iter_ = epoch
-            self._publish(objective, theta)
-            handed_over = time.perf_counter()
-            try:
-                yield record
-            except GeneratorExit:                        # the consumer closed us
-                self.stop_reason_ = "stopped"
-                self.stop_message_ = (f"Stopped after epoch {epoch}; the model of that epoch "
-                                      "is kept.")
-                return
-            started += time.perf_counter() - handed_over   # the consumer's time is not ours
-            if grad_norm <= self.tol:
-                self.stop_reason_ = "converged"
-                break
-        if self.stop_reason_ == "running":
-            self.stop_reason_ = "max_epochs"
-            self.stop_message_ = not_converged_message(
-                max_epochs=self.max_epochs, tol=self.tol, scales=sampled_feature_ranges(X),
-                separable=self._separable(X, y_index), minibatch=batch is not None,
-                solver=self.solver, auto_rate=isinstance(self.learning_rate, str))
-            warnings.warn(self.stop_message_, ConvergenceWarning, stacklevel=2)
-        elif self.stop_reason_ == "converged":
-            self.stop_message_ = converged_message(self.tol, self._separable(X, y_index))
-
-    def _separable(self, X, y_index, rows_per_block=65_536):
-        """No penalty, and the current weights classify every training sample correctly.
-
-        Block by block (a float32 X is not copied whole to float64), on the validated X: not
-        through ``predict``, which would warn that X has lost the DataFrame's column names.
-        """
-        if self.alpha != 0:
-            return False
-        return all(
-            np.array_equal(self._class_index(X[start:start + rows_per_block] @ self.coef_.T
-                                             + self.intercept_),
-                           y_index[start:start + rows_per_block])
-            for start in range(0, X.shape[0], rows_per_block))
-
-    def _publish(self, objective, theta):
-        """Expose ``theta`` as the fitted ``coef_`` and ``intercept_``."""
-        self.coef_, self.intercept_ = objective.coef_intercept(theta)
-
-    # ------------------------------------------------------------------ predicting
-    def _logits(self, X):
-        """Raw scores ``X coef_^T + intercept_``, shape (n, 1) for sigmoid, (n, K) for softmax."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_.T + self.intercept_
-
-    def decision_function(self, X):
-        """Logits. Two classes: the log-odds of ``classes_[1]``, shape (n,); else (n, K).
-
-        For softmax with two classes the log-odds is ``z_1 - z_0``, as sklearn expects.
-        """
-        scores = self._logits(X)
-        if scores.shape[1] == 1:
-            return scores[:, 0]
-        if scores.shape[1] == 2:
-            return scores[:, 1] - scores[:, 0]
-        return scores
-
-    def predict_proba(self, X):
-        """Class probabilities, columns in the order of ``classes_``."""
-        scores = self._logits(X)
-        if scores.shape[1] == 1:
-            # 1 - sigmoid(z) would lose digits when sigmoid(z) is near 1; sigmoid(-z) does not.
-            return np.column_stack([sigmoid(-scores[:, 0]), sigmoid(scores[:, 0])])
-        return softmax(scores, axis=1)
-
-    def predict_log_proba(self, X):
-        """``log predict_proba(X)``, computed stably from the logits."""
-        scores = self._logits(X)
-        if scores.shape[1] == 1:
-            scores = np.column_stack([np.zeros(len(scores)), scores[:, 0]])
-        return log_softmax(scores, axis=1)
-
-    def predict(self, X):
-        """The class with the highest probability (ties go to the first class)."""
-        index = self._class_index(self._logits(X))      # checks that we are fitted first
-        return self.classes_[index]
-
-    @staticmethod
-    def _class_index(scores):
-        """Each row's class index from its logits (n, 1) or (n, K); ties go to the first."""
-        if scores.shape[1] == 1:
-            return (scores[:, 0] > 0).astype(np.intp)
-        return scores.argmax(axis=1)
 
 
 class LogisticRegressionGD(_GradientDescentClassifier):

@@ -11,11 +11,26 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DIVERGENCE_FACTOR", "converged_message", "diverged", "diverged_message",
-           "not_converged_message", "what_diverged"]
+__all__ = ["DIVERGENCE_FACTOR", "SCALE_SAMPLE_ROWS", "DivergenceWarning", "converged_message",
+           "diverged", "diverged_message", "not_converged_message", "sampled_feature_ranges",
+           "what_diverged"]
 
 #: Training stops when a step makes the loss exceed this multiple of the starting loss.
 DIVERGENCE_FACTOR = 10.0
+#: Rows read to compare the features' scales at the end of a run that did not converge.
+SCALE_SAMPLE_ROWS = 4096
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Gradient descent stopped because a step made the loss blow up."""
+
+
+def sampled_feature_ranges(X, max_rows=SCALE_SAMPLE_ROWS):
+    """``max - min`` of each column over every k-th row, ``k = ceil(n / max_rows)``: enough to
+    tell features whose scales differ by orders of magnitude, for a few hundred microseconds
+    instead of a pass over X (16 ms at 200,000 x 20, more than two epochs)."""
+    step = max(1, -(-X.shape[0] // max_rows))
+    return np.ptp(X[::step], axis=0)
 
 SEPARABLE = ("Every training sample is classified correctly and alpha=0: the classes are "
              "separable")
@@ -63,7 +78,7 @@ def not_converged_message(*, max_epochs, tol, scales, separable, minibatch, solv
                           auto_rate):
     """Why training ran out of epochs, and what to change, in plain words.
 
-    ``scales``: the features' ranges (:func:`cecore.models.sampled_feature_ranges`);
+    ``scales``: the features' ranges (:func:`sampled_feature_ranges`);
     ``separable``: alpha is 0 and every training sample is classified correctly;
     ``minibatch``: mini-batches of fewer rows than the data; ``auto_rate``: the
     learning rate is "auto".

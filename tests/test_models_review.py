@@ -363,7 +363,7 @@ def test_a_dataframe_fit_without_penalty_does_not_warn_about_feature_names(cance
 
 
 def test_the_end_message_compares_scales_on_a_sample_of_the_rows():
-    from cecore.models import SCALE_SAMPLE_ROWS, sampled_feature_ranges
+    from cecore.stop_messages import SCALE_SAMPLE_ROWS, sampled_feature_ranges
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50_000, 3)) * np.array([1.0, 1e3, 1e6])
