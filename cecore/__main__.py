@@ -51,11 +51,14 @@ def build_parser():
     train.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
                        help=f"at most this many epochs (default: {DEFAULTS.epochs})")
     train.add_argument("--learning-rate", type=learning_rate, default=DEFAULTS.learning_rate,
-                       metavar="X|auto", help="step size, or auto = 1/L (default: auto)")
+                       metavar="X|auto",
+                       help="step size, or auto: 1/L (the curvature bound; 1/L(b) for "
+                            "mini-batches), 0.1 for adam (default: auto)")
     train.add_argument("--batch-size", type=int, default=None, metavar="N",
                        help="mini-batch size (default: full batch)")
     train.add_argument("--solver", choices=SOLVERS, default=DEFAULTS.solver,
-                       help=f"default: {DEFAULTS.solver}")
+                       help="gd: gradient descent; nesterov: accelerated, with restarts; "
+                            f"adam: Kingma and Ba's Adam (default: {DEFAULTS.solver})")
     train.add_argument("--alpha", type=float, default=DEFAULTS.alpha,
                        help=f"L2 penalty alpha/2 ||W||^2 (default: {DEFAULTS.alpha})")
     train.add_argument("--tol", type=float, default=DEFAULTS.tol,

@@ -10,8 +10,8 @@ from cecore.checks import is_nonnegative_number, is_whole_number
 #: The class weightings named by a string (a dict {label: weight} is the other choice).
 CLASS_WEIGHTS = ("balanced",)
 
-#: The optimisers: plain gradient descent, and Nesterov's accelerated gradient.
-SOLVERS = ("gd", "nesterov")
+#: The optimisers: plain gradient descent, Nesterov's accelerated gradient, and Adam.
+SOLVERS = ("gd", "nesterov", "adam")
 
 
 def is_class_weight(value) -> bool:

@@ -94,7 +94,7 @@ class IncrementalState:
         dropped and the step stays).
         """
         start_loss, start_objective, grad = objective.loss_objective_gradient(theta)
-        lr = incremental_step(self.lr, objective, learning_rate, batch)
+        lr = incremental_step(self.lr, objective, learning_rate, batch, self.solver)
         new = run_epoch(objective, self.optimizer, theta, grad, lr, batch, self.rng)
         loss, obj, grad = objective.loss_objective_gradient(new)
         self.lr = lr

@@ -249,10 +249,20 @@ class LogisticRegressionGD(_GradientDescentClassifier):
         "auto" is ``1/L`` with ``L = lambda_max([X 1]^T S [X 1]) / (4 sum(w)) + alpha`` the
         Lipschitz constant of the objective's gradient (``S = diag(w)``, the row weights),
         a step that cannot diverge; with ``solver="nesterov"`` it then adapts every epoch to
-        the curvature measured along the last step, within ``[1/L, 30/L]``. Mini-batches of ``b`` rows: "auto" starts at
-        ``1/L(b)``, ``L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1)) L_max`` with ``L_max = max_i
-        (||x_i||^2 + 1) / 4 + alpha`` the one-row bound (:mod:`cecore.steps`), and any
-        mini-batch step halves after every epoch whose objective ended higher than it began.
+        the curvature measured along the last step, within ``[1/L, 30/L]``. Mini-batches of
+        ``b`` rows: "auto" starts at ``1/L(b)``, ``L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1))
+        L_max`` with ``L_max = max_i (||x_i||^2 + 1) / 4 + alpha`` the one-row bound
+        (:mod:`cecore.steps`), and any mini-batch step halves after every epoch whose
+        objective ended higher than it began. ``solver="adam"``: "auto" is the fixed 0.1
+        (:data:`cecore.steps.ADAM_LEARNING_RATE`), a length in the parameters that suits
+        standardized features (Adam moves each coordinate by about that much whatever the
+        gradient's scale, so ``1/L`` says nothing about it): on standardized breast cancer,
+        wine, iris and digits it came within 1e-3 of lbfgs's objective in 77-89 epochs
+        (alpha=0.01; 0.01 took 315-964, 0.03 100-324) and reached ``tol=1e-6`` in 228-258;
+        larger steps were no faster and overshot. On unscaled features standardize, or give
+        a step of the order of the coefficients' size. Mini-batch Adam halves its step like
+        the others (after 30 epochs of 32-row batches that left it 2e-4 to 2e-3 above the
+        optimum on those tables, against 5e-3 to 1.3 at a constant step).
     max_epochs : int, default=1000
         Passes over the training data.
     batch_size : int or None, default=None
@@ -260,10 +270,13 @@ class LogisticRegressionGD(_GradientDescentClassifier):
         reproducible with ``random_state`` (at least ``n``: full batches).
     alpha : float, default=0.0
         L2 penalty ``alpha/2 ||beta||^2`` (the intercept is not penalised).
-    solver : {"gd", "nesterov"}, default="gd"
-        Plain gradient descent, or Nesterov's accelerated gradient with adaptive restart
+    solver : {"gd", "nesterov", "adam"}, default="gd"
+        Plain gradient descent; Nesterov's accelerated gradient with adaptive restart
         (the momentum is dropped when a step goes against the gradient, and with the
-        full-batch "auto" rate also when the objective rises).
+        full-batch "auto" rate also when the objective rises); or Adam (Kingma and Ba 2015:
+        ``beta1 = 0.9``, ``beta2 = 0.999``, ``eps = 1e-8``, bias-corrected moments,
+        :mod:`cecore.optimizers`), full batch or mini-batch. The divergence check and the
+        ``tol`` stop apply to every solver.
     tol : float, default=1e-6
         Stop when the Euclidean norm of the objective's gradient is at most ``tol``: the
         gradient on all the training data at the end of the epoch, with mini-batches too

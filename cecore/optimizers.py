@@ -11,6 +11,12 @@ the full objective's or one mini-batch's.
   (O'Donoghue and Candes 2015): ``x = theta - lr * g``; ``t' = (1 + sqrt(1 + 4 t^2)) / 2``;
   ``theta' = x + (t - 1) / t' * (x - x_prev)``; the momentum restarts (``t' = 1``,
   ``theta' = x``) whenever the step goes uphill against the gradient, ``g . (x - x_prev) > 0``.
+* ``"adam"``: Adam (Kingma and Ba 2015), with the bias-corrected moments of step ``k``:
+  ``m = beta1 m + (1 - beta1) g``, ``v = beta2 v + (1 - beta2) g^2`` (elementwise),
+  ``theta' = theta - lr * (m / (1 - beta1^k)) / (sqrt(v / (1 - beta2^k)) + eps)``, with
+  ``beta1 = 0.9``, ``beta2 = 0.999``, ``eps = 1e-8``. Each coordinate's step is about ``lr``
+  whatever the gradient's scale (Adam is scale-free), so ``lr`` is a distance in the
+  parameters, not a fraction of ``1/L``.
 """
 
 from __future__ import annotations
@@ -19,7 +25,11 @@ import math
 
 import numpy as np
 
-__all__ = ["GradientDescent", "Nesterov", "make_optimizer", "run_epoch"]
+__all__ = ["ADAM_BETA1", "ADAM_BETA2", "ADAM_EPSILON", "Adam", "GradientDescent", "Nesterov",
+           "make_optimizer", "run_epoch"]
+
+#: Adam's decay of the first and second moments and its epsilon (Kingma and Ba's defaults).
+ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8
 
 
 class GradientDescent:
@@ -58,7 +68,32 @@ class Nesterov:
         self.x_prev, self.t = theta.copy(), 1.0
 
 
-OPTIMIZERS = {"gd": GradientDescent, "nesterov": Nesterov}
+class Adam:
+    """Adam with bias-corrected moments (see the module docstring); the state is the first
+    and second moments ``m``, ``v`` and the number of steps taken ``k``."""
+
+    def __init__(self, theta, beta1=ADAM_BETA1, beta2=ADAM_BETA2, eps=ADAM_EPSILON):
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.m = np.zeros_like(theta, dtype=np.float64)
+        self.v = np.zeros_like(theta, dtype=np.float64)
+        self.k = 0
+
+    def step(self, theta, grad, lr):
+        self.k += 1
+        self.m *= self.beta1
+        self.m += (1.0 - self.beta1) * grad
+        self.v *= self.beta2
+        self.v += (1.0 - self.beta2) * (grad * grad)
+        m_hat = self.m / (1.0 - self.beta1 ** self.k)
+        v_hat = self.v / (1.0 - self.beta2 ** self.k)
+        return theta - lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def restart(self, theta):
+        """Adam keeps its moments: they already adapt to a change of the gradient (a drop
+        of Nesterov's momentum has no counterpart here)."""
+
+
+OPTIMIZERS = {"gd": GradientDescent, "nesterov": Nesterov, "adam": Adam}
 
 
 def make_optimizer(solver, theta):

@@ -99,6 +99,10 @@ def not_converged_message(*, max_epochs, tol, scales, separable, minibatch, solv
                 "settles only as the step shrinks (it halves after every epoch whose "
                 "objective rose). More epochs would get closer to the minimum; full "
                 "batches (batch_size=None) converge to tol.")
+    if solver == "adam":
+        return (f"{message} Adam's steps shrink only as its second moments follow the "
+                "shrinking gradient: more epochs would get closer to the minimum, and "
+                "solver='nesterov' gets there in far fewer epochs on full batches.")
     if solver == "nesterov" and auto_rate:
         return f"{message} More epochs would get closer to the minimum."
     if solver == "nesterov":
