@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from cecore.data import DataError, read_table
 from cecore.export import jsonable, model_json, summary, table_csv
-from cecore.hyperparameters import SOLVERS
+from cecore.hyperparameters import CLASS_WEIGHTS, SOLVERS
 from cecore.live import Throttle
 from cecore.model_file import load_model
 from cecore.models import DivergenceWarning
@@ -56,16 +56,23 @@ def build_parser():
     train.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
                        help=f"at most this many epochs (default: {DEFAULTS.epochs})")
     train.add_argument("--learning-rate", type=learning_rate, default=DEFAULTS.learning_rate,
-                       metavar="X|auto", help="step size, or auto = 1/L (default: auto)")
+                       metavar="X|auto",
+                       help="step size, or auto: 1/L (the curvature bound; 1/L(b) for "
+                            "mini-batches), 0.1 for adam (default: auto)")
     train.add_argument("--batch-size", type=int, default=None, metavar="N",
                        help="mini-batch size (default: full batch)")
     train.add_argument("--solver", choices=SOLVERS, default=DEFAULTS.solver,
-                       help=f"default: {DEFAULTS.solver}")
+                       help="gd: gradient descent; nesterov: accelerated, with restarts; "
+                            f"adam: Kingma and Ba's Adam (default: {DEFAULTS.solver})")
     train.add_argument("--alpha", type=float, default=DEFAULTS.alpha,
                        help=f"L2 penalty alpha/2 ||W||^2 (default: {DEFAULTS.alpha})")
     train.add_argument("--tol", type=float, default=DEFAULTS.tol,
                        help=f"stop when the gradient norm is at most this (default: "
                             f"{DEFAULTS.tol})")
+    train.add_argument("--class-weight", choices=("none", *CLASS_WEIGHTS), default="none",
+                       help="balanced: weight each class's rows by n / (K * rows of the "
+                            "class), so every class counts the same in the loss (and in "
+                            "scikit-learn's fit); none: every row counts once (default: none)")
     train.add_argument("--validation-share", type=float, default=DEFAULTS.validation_share,
                        metavar="F", help="share of the training rows held out of fitting to "
                                          "fit a temperature for the probabilities (default: 0)")
@@ -168,7 +175,8 @@ def train(args):
     config = TrainConfig(model=args.model, learning_rate=args.learning_rate,
                          epochs=args.epochs, batch_size=args.batch_size, solver=args.solver,
                          alpha=args.alpha, tol=args.tol, seed=args.seed,
-                         validation_share=args.validation_share)
+                         validation_share=args.validation_share,
+                         class_weight=None if args.class_weight == "none" else args.class_weight)
     options = DataOptions(test_size=args.test_size, missing=args.missing,
                           scale=not args.no_scale, dates=args.dates, degree=args.degree)
     _check_folders(args.save_model, args.script, args.sklearn_script)

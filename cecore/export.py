@@ -64,7 +64,9 @@ def probability_summary(results, class_names, threshold=0.5):
 def summary(run, threshold=0.5):
     """The run in numbers: what ``python -m cecore train --json`` prints.
 
-    Our losses come from the training record, ``sklearn_log_loss_*`` from
+    ``class_weight`` is the run's setting (None or "balanced"; the training loss and both
+    objectives are then weighted by it). Our losses come from the training record,
+    ``sklearn_log_loss_*`` from
     ``sklearn.metrics.log_loss`` on our probabilities, ``sklearn_solver`` from lbfgs; the
     probabilities' worth from :func:`probability_summary` at ``threshold``.
     """
@@ -83,6 +85,7 @@ def summary(run, threshold=0.5):
         "stop_reason": run.status,
         "message": run.message,
         "learning_rate": last["learning_rate"],
+        "class_weight": run.config.class_weight,
         "train_loss": c.ours_train_loss,
         "test_loss": c.ours_test_loss,
         "objective": c.ours_objective,

@@ -7,12 +7,24 @@ import numpy as np
 
 from cecore.checks import is_nonnegative_number, is_whole_number
 
-#: The optimisers: plain gradient descent, and Nesterov's accelerated gradient.
-SOLVERS = ("gd", "nesterov")
+#: The class weightings named by a string (a dict {label: weight} is the other choice).
+CLASS_WEIGHTS = ("balanced",)
+
+#: The optimisers: plain gradient descent, Nesterov's accelerated gradient, and Adam.
+SOLVERS = ("gd", "nesterov", "adam")
+
+
+def is_class_weight(value) -> bool:
+    """None, "balanced", or a dict whose weights are finite numbers >= 0 (its labels are
+    checked against the classes when the estimator is fitted)."""
+    if value is None or (isinstance(value, str) and value in CLASS_WEIGHTS):
+        return True
+    return isinstance(value, dict) and all(is_nonnegative_number(w) for w in value.values())
 
 
 def check_hyperparameters(*, learning_rate="auto", max_epochs=1000, batch_size=None, alpha=0.0,
-                          solver="gd", tol=1e-6, dtype="float64", names=None):
+                          solver="gd", tol=1e-6, dtype="float64", class_weight=None,
+                          names=None):
     """Raise ValueError for the first invalid hyperparameter: ``"<name> must be <what>, not
     <value>."`` (booleans are not numbers here). ``names`` renames parameters in the
     message (TrainConfig calls ``max_epochs`` "epochs")."""
@@ -35,6 +47,8 @@ def check_hyperparameters(*, learning_rate="auto", max_epochs=1000, batch_size=N
          "one of " + ", ".join(map(repr, SOLVERS))),
         ("tol", tol, is_nonnegative_number(tol), "a finite number >= 0"),
         ("dtype", dtype, dtype_ok, "'float64' or 'float32'"),
+        ("class_weight", class_weight, is_class_weight(class_weight),
+         "None, 'balanced' or a dict {label: weight} of finite weights >= 0"),
     ]:
         if not ok:
             shown = (names or {}).get(name, name)

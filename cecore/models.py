@@ -2,10 +2,12 @@
 
 Both estimators minimise the same objective as scikit-learn's ``LogisticRegression``:
 
-    objective(W, b) = sum_i s_i CE(y_i, X_i W + b) / sum_i s_i  +  alpha / 2 * ||W||^2
+    objective(W, b) = sum_i w_i CE(y_i, X_i W + b) / sum_i w_i  +  alpha / 2 * ||W||^2
 
-with sample weights ``s`` (ones by default) and an unpenalised intercept ``b``. This is
-``LogisticRegression(C=1 / (alpha * sum(s)))``; ``alpha = 0`` is ``C = np.inf``.
+with row weights ``w_i = s_i * c[y_i]`` (sample weights ``s``, ones by default, times the
+class weights ``c`` of ``class_weight``, :mod:`cecore.weights`) and an unpenalised intercept
+``b``. This is ``LogisticRegression(class_weight=..., C=1 / (alpha * sum(w)))``; ``alpha = 0``
+is ``C = np.inf``.
 
 * :class:`LogisticRegressionGD`: two classes, one weight vector, ``p = sigmoid(Xw + b)``.
 * :class:`SoftmaxRegressionGD`: K >= 2 classes, K weight vectors, ``P = softmax(XW + b)``.
@@ -16,50 +18,28 @@ draw the loss live and stop at any epoch; :meth:`fit` runs it to the end.
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
+from cecore.epochs import FEATURE_ATTRIBUTES, publish, swap_feature_attributes, train_epochs
 from cecore.hyperparameters import check_hyperparameters
-from cecore.losses import check_sample_weight, log_softmax, sigmoid, softmax
+from cecore.incremental import (
+    BALANCED_MESSAGE,
+    IncrementalState,
+    label_index,
+    partial_fit_classes,
+)
 from cecore.objective import BinaryObjective, MultinomialObjective
-from cecore.steps import StepSizes
+from cecore.prediction import LinearClassifierOutputs
+from cecore.stop_messages import DivergenceWarning, diverged_message
+from cecore.weights import training_weights
 
 __all__ = ["LogisticRegressionGD", "SoftmaxRegressionGD", "DivergenceWarning"]
-
-#: Training stops when a step makes the loss exceed this multiple of the starting loss.
-DIVERGENCE_FACTOR = 10.0
-#: What ``validate_data(reset=True)`` sets: kept aside until the new fit's first epoch starts.
-_FEATURE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
-
-
-def _swap_feature_attributes(estimator, new):
-    """Give ``estimator`` the ``n_features_in_`` / ``feature_names_in_`` of ``new`` (deleting
-    those ``new`` lacks); return the ones it had."""
-    old = {k: v for k, v in vars(estimator).items() if k in _FEATURE_ATTRIBUTES}
-    for key in _FEATURE_ATTRIBUTES:
-        vars(estimator).pop(key, None)
-    vars(estimator).update(new)
-    return old
-
-
-#: Rows read to compare the features' scales at the end of a run that did not converge.
-SCALE_SAMPLE_ROWS = 4096
-
-
-def sampled_feature_ranges(X, max_rows=SCALE_SAMPLE_ROWS):
-    """``max - min`` of each column over every k-th row, ``k = ceil(n / max_rows)``: enough to
-    tell features whose scales differ by orders of magnitude, for a few hundred microseconds
-    instead of a pass over X (16 ms at 200,000 x 20, more than two epochs)."""
-    step = max(1, -(-X.shape[0] // max_rows))
-    return np.ptp(X[::step], axis=0)
 
 
 def encode_labels(y):
@@ -82,29 +62,17 @@ def encode_labels(y):
     return np.unique(y, return_inverse=True)
 
 
-class DivergenceWarning(RuntimeWarning):
-    """Gradient descent stopped because a step made the loss blow up."""
 
 
-def _what_diverged(loss, grad, start_loss):
-    """What a diverging step did, in words (of the values before the rollback)."""
-    if np.isnan(loss):
-        return "the loss became NaN"
-    if not np.isfinite(loss):
-        return "the loss became infinite"
-    if not np.all(np.isfinite(grad)):
-        return "the gradient became infinite or NaN"
-    return (f"the loss exploded to {loss:.3g}, more than {DIVERGENCE_FACTOR:g} times the "
-            f"starting loss {start_loss:.3g}")
-
-
-class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
-    """Shared machinery: validation, step-size choice, the epoch loop, prediction."""
+class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseEstimator):
+    """Shared machinery: validation, ``fit_iter`` (its loop: :mod:`cecore.epochs`),
+    ``partial_fit`` (:mod:`cecore.incremental`); prediction (:mod:`cecore.prediction`)."""
 
     _multinomial = False
 
     def __init__(self, learning_rate="auto", max_epochs=1000, batch_size=None, alpha=0.0,
-                 solver="gd", tol=1e-6, random_state=None, dtype="float64"):
+                 solver="gd", tol=1e-6, random_state=None, class_weight=None,
+                 dtype="float64"):
         self.learning_rate = learning_rate
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -112,6 +80,7 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         self.solver = solver
         self.tol = tol
         self.random_state = random_state
+        self.class_weight = class_weight
         self.dtype = dtype
 
     # ------------------------------------------------------------------ fitting
@@ -126,10 +95,12 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
 
         Each step yields a record ``{"epoch", "loss", "val_loss", "objective", "grad_norm",
         "learning_rate", "seconds"}`` (``seconds``: training time so far, without the time
-        the consumer held each record) where ``loss`` is the (weighted) mean cross-entropy on
-        the training data at the weights after that epoch. The estimator is fitted with
-        those weights before the record is yielded, so closing the generator at any point
-        leaves it fitted with the last finished epoch (``stop_reason_ = "stopped"``).
+        the consumer held each record) where ``loss`` is the mean cross-entropy on the
+        training data, weighted by ``w_i = s_i * c[y_i]``, at the weights after that epoch,
+        and ``val_loss`` the plain (unweighted) mean cross-entropy on ``X_val``. The
+        estimator is fitted with those weights before the record is yielded, so closing the
+        generator at any point leaves it fitted with the last finished epoch
+        (``stop_reason_ = "stopped"``).
 
         Validation changes nothing on the estimator: the new fit's ``classes_``,
         ``n_features_in_`` and weights are all set when the generator first runs (the
@@ -137,22 +108,15 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         closed before that leaves the estimator as it was, fitted or not.
         """
         self._check_params()
-        before = {k: v for k, v in vars(self).items() if k in _FEATURE_ATTRIBUTES}
+        before = {k: v for k, v in vars(self).items() if k in FEATURE_ATTRIBUTES}
         try:    # validate_data(reset=True) sets them: they wait for the first epoch
             X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), order="C")
             y = column_or_1d(y, warn=True)
             if y.dtype.kind not in "iu":  # 1-d integers are always binary or multiclass
                 check_classification_targets(y)
             classes, y_index = encode_labels(y)
-            self._check_target(classes)
-            if len(classes) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
-                    f"but the data contains only one class: {classes[0]!r}."
-                )
-            sw = check_sample_weight(sample_weight, X.shape[0])
-            if not sw.sum() > 0:
-                raise ValueError("sample_weight sums to zero: no sample would count.")
+            self._check_classes(classes, "in the data")
+            sw, class_weight = self._weights(sample_weight, classes, y_index)
             # Classes present only with zero weight still count as classes (sklearn does so).
             val = None
             if X_val is not None:
@@ -164,13 +128,101 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
                     raise ValueError("y_val contains labels that are not in the training data.")
                 val = (X_val, y_val_index)
         finally:
-            fitted = _swap_feature_attributes(self, before)
-        return self._epochs(X, y_index, sw, val, {**fitted, "classes_": classes})
+            fitted = swap_feature_attributes(self, before)
+
+        def objectives():       # built when the first epoch starts
+            n_classes = len(classes)
+            return (self._make_objective(X, y_index, sw, n_classes),
+                    None if val is None else self._make_objective(*val, None, n_classes))
+
+        return train_epochs(self, X, y_index, objectives,
+                            {**fitted, "classes_": classes, "class_weight_": class_weight})
 
     def _check_params(self):
         check_hyperparameters(learning_rate=self.learning_rate, max_epochs=self.max_epochs,
                               batch_size=self.batch_size, alpha=self.alpha, solver=self.solver,
-                              tol=self.tol, dtype=self.dtype)
+                              tol=self.tol, dtype=self.dtype, class_weight=self.class_weight)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one epoch on the block ``(X, y)``, from where the last call (or ``fit``) ended.
+
+        sklearn's incremental convention (:mod:`cecore.incremental`): ``classes`` (every
+        label the blocks may hold) is required on the first call and may be repeated, the
+        same, on later ones; ``classes_`` are those classes even if a block lacks some; the
+        number of features (and their names) is fixed by the first call. One epoch is one
+        step along the block's gradient, or one per shuffled mini-batch of ``batch_size``
+        rows. The step can only shrink from call to call: ``min(previous, start)`` with
+        ``start`` = ``1/L`` of the block ("auto"; ``1/L(b)`` with mini-batches) or
+        ``learning_rate``, and it halves after a mini-batch epoch that ended above where it
+        began on its block. Nesterov's momentum (and Adam's moments) carry over from block
+        to block, like from mini-batch to mini-batch in ``fit``. ``max_epochs`` and ``tol``
+        do not apply: the caller decides how many blocks to feed. ``class_weight`` may be a
+        dict, not "balanced" (one block's class frequencies are not the data's).
+
+        Each call appends one record to ``history_`` (``loss``, ``objective``,
+        ``grad_norm`` on the block after its epoch; ``val_loss`` None) and counts one in
+        ``n_iter_``; ``stop_reason_`` is "partial_fit". A diverging epoch is rolled back
+        with a :class:`DivergenceWarning` (``stop_reason_ = "diverged"``, no record).
+        ``fit`` starts over: it forgets the incremental state.
+        """
+        started = time.perf_counter()
+        self._check_params()
+        if isinstance(self.class_weight, str):
+            raise ValueError(BALANCED_MESSAGE)
+        classes, first = partial_fit_classes(getattr(self, "classes_", None), classes)
+        X, y = validate_data(self, X, y, reset=first, dtype=np.dtype(self.dtype), order="C")
+        y = column_or_1d(y, warn=True)
+        if y.dtype.kind not in "iu":
+            check_classification_targets(y)
+        self._check_classes(classes, "in classes")
+        y_index = label_index(classes, y)
+        sw, class_weight = self._weights(sample_weight, classes, y_index)
+        objective = self._make_objective(X, y_index, sw, len(classes))
+        state = None if first else vars(self).get("_incremental")
+        if first:
+            theta = objective.initial()
+            vars(self).update(classes_=classes, history_=[], n_iter_=0)
+        else:
+            theta = objective.pack(self.coef_, self.intercept_)
+        if state is None or state.solver != self.solver:
+            state = IncrementalState(self.solver, theta, self.random_state)
+        self._incremental, self.class_weight_ = state, class_weight
+        n = X.shape[0]
+        batch = None if self.batch_size is None or self.batch_size >= n else int(self.batch_size)
+        theta, values, what = state.epoch(objective, theta, self.learning_rate, batch)
+        publish(self, objective, theta)
+        if what is not None:
+            self.stop_reason_ = "diverged"
+            self.stop_message_ = diverged_message(self.n_iter_ + 1, state.lr, what,
+                                                  kept="call")
+            warnings.warn(self.stop_message_, DivergenceWarning, stacklevel=2)
+            return self
+        self.n_iter_ += 1
+        before = self.history_[-1]["seconds"] if self.history_ else 0.0
+        self.history_.append({"epoch": self.n_iter_, "val_loss": None, **values,
+                              "seconds": before + time.perf_counter() - started})
+        self.stop_reason_ = "partial_fit"
+        self.stop_message_ = (f"Epoch {self.n_iter_} by partial_fit on a block of {n} rows "
+                              f"(gradient norm on the block {values['grad_norm']:.3g}).")
+        return self
+
+    def _weights(self, sample_weight, classes, y_index):
+        """``(w, c)``: the row weights and class weights (:func:`cecore.weights.
+        training_weights`); ValueError when no row would count."""
+        sw, class_weight = training_weights(sample_weight, self.class_weight, classes, y_index)
+        if not sw.sum() > 0:
+            raise ValueError("The sample weights (times the class weights) sum to zero: "
+                             "no sample would count.")
+        return sw, class_weight
+
+    def _check_classes(self, classes, where):
+        """At least two classes, and no more than the estimator models."""
+        self._check_target(classes)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes {where}, "
+                f"but the data contains only one class: {classes[0]!r}."
+            )
 
     def _check_target(self, classes):
         """Hook for the binary-only estimator (``y`` is binary or multiclass: it passed
@@ -181,241 +233,63 @@ class _GradientDescentClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_) if n_classes is None else n_classes
         return cls(X, y_index, sample_weight, n_classes=n_classes, alpha=self.alpha)
 
-    def _epochs(self, X, y_index, sw, val, fitted):
-        """The training loop: one full pass (or one round of mini-batches) per epoch."""
-        started = time.perf_counter()
-        n_classes = len(fitted["classes_"])
-        objective = self._make_objective(X, y_index, sw, n_classes)
-        val_objective = (
-            self._make_objective(val[0], val[1], None, n_classes) if val is not None else None
-        )
-        n = X.shape[0]
-        batch = None if self.batch_size is None or self.batch_size >= n else int(self.batch_size)
-        rng = check_random_state(self.random_state)
-        theta = objective.initial()
-        loss, obj, grad = objective.loss_objective_gradient(theta)
-        start_loss = loss
-        steps = StepSizes(objective, self.learning_rate, batch, self.solver, obj)
-        # The new fit replaces the old one here, every attribute at once.
-        _swap_feature_attributes(self, fitted)          # classes_ too
-        self.history_ = []
-        self.n_iter_ = 0
-        self.stop_reason_ = "running"
-        self.stop_message_ = "Training is running."
-        self._publish(objective, theta)
-
-        # Nesterov state (FISTA with gradient-based adaptive restart).
-        x_prev = theta.copy()
-        t = 1.0
-        for epoch in range(1, self.max_epochs + 1):
-            previous = (theta, loss, obj, grad)
-            step_lr = steps.lr
-            if batch is None:
-                theta, x_prev, t = self._step(theta, grad, x_prev, t, step_lr)
-            else:
-                for idx in np.array_split(rng.permutation(n), math.ceil(n / batch)):
-                    g = objective.batch_gradient(theta, idx)
-                    theta, x_prev, t = self._step(theta, g, x_prev, t, step_lr)
-            loss, obj, grad = objective.loss_objective_gradient(theta)
-            if steps.retake(step_lr, obj):     # from the same point, as a plain step of 1/L
-                theta = previous[0] - steps.safe * previous[3]
-                x_prev, t, step_lr = theta.copy(), 1.0, steps.safe
-                loss, obj, grad = objective.loss_objective_gradient(theta)
-            if not (np.isfinite(loss) and np.all(np.isfinite(grad))) or (
-                loss > DIVERGENCE_FACTOR * max(start_loss, 1e-12)
-            ):
-                what = _what_diverged(loss, grad, start_loss)   # before the rollback
-                theta, loss, obj, grad = previous
-                self.stop_reason_ = "diverged"
-                self.stop_message_ = (
-                    f"Training diverged at epoch {epoch} with learning rate {step_lr:.3g}: "
-                    f"{what}. Kept the weights of epoch {epoch - 1}. Try a smaller learning "
-                    "rate (or 'auto'), or standardize the features."
-                )
-                warnings.warn(self.stop_message_, DivergenceWarning, stacklevel=2)
-                break
-            if steps.update(step_lr, theta - previous[0], grad - previous[3], obj, previous[2]):
-                x_prev, t = theta.copy(), 1.0                  # uphill: drop the momentum
-            grad_norm = float(np.linalg.norm(grad))
-            record = {
-                "epoch": epoch,
-                "loss": loss,
-                "val_loss": val_objective.loss(theta) if val_objective else None,
-                "objective": obj,
-                "grad_norm": grad_norm,
-                "learning_rate": step_lr,
-                "seconds": time.perf_counter() - started,
-            }
-            self.history_.append(record)
-            self.n_iter_ = epoch
-            self._publish(objective, theta)
-            handed_over = time.perf_counter()
-            try:
-                yield record
-            except GeneratorExit:                        # the consumer closed us
-                self.stop_reason_ = "stopped"
-                self.stop_message_ = (f"Stopped after epoch {epoch}; the model of that epoch "
-                                      "is kept.")
-                return
-            started += time.perf_counter() - handed_over   # the consumer's time is not ours
-            if grad_norm <= self.tol:
-                self.stop_reason_ = "converged"
-                break
-        if self.stop_reason_ == "running":
-            self.stop_reason_ = "max_epochs"
-            self.stop_message_ = self._not_converged_message(X, y_index)
-            warnings.warn(self.stop_message_, ConvergenceWarning, stacklevel=2)
-        elif self.stop_reason_ == "converged":
-            self.stop_message_ = f"Converged: gradient norm <= tol={self.tol:g}."
-            if self._separable(X, y_index):
-                self.stop_message_ += (
-                    " Every training sample is classified correctly and alpha=0: the classes "
-                    "are separable, so a smaller tol would only grow the weights further (there "
-                    "is no finite minimum). Set alpha > 0 for a well-defined solution.")
-
-    def _not_converged_message(self, X, y_index):
-        """Why training ran out of epochs, and what to change, in plain words."""
-        message = (f"Stopped after max_epochs={self.max_epochs} epochs before the gradient norm "
-                   f"reached tol={self.tol:g}.")
-        scales = sampled_feature_ranges(X)
-        scales = scales[scales > 0]
-        if scales.size and scales.max() > 1e4 * scales.min():
-            return (f"{message} The features' scales differ by a factor of "
-                    f"{scales.max() / scales.min():.0e}: the step size is limited by the "
-                    "largest one, so the others barely move. Standardize the features.")
-        if self._separable(X, y_index):
-            return (f"{message} Every training sample is classified correctly and alpha=0: "
-                    "the classes are separable, so the loss keeps falling towards 0 as the "
-                    "weights grow without bound and there is no minimum to converge to. Set "
-                    "alpha > 0 for a finite solution.")
-        if self.batch_size is not None and self.batch_size < X.shape[0]:
-            return (f"{message} Each mini-batch step follows one batch's gradient, so training "
-                    "settles only as the step shrinks (it halves after every epoch whose "
-                    "objective rose). More epochs would get closer to the minimum; full "
-                    "batches (batch_size=None) converge to tol.")
-        if self.solver == "nesterov" and isinstance(self.learning_rate, str):
-            return f"{message} More epochs would get closer to the minimum."
-        if self.solver == "nesterov":
-            return (f"{message} More epochs, a larger learning rate or learning_rate='auto' "
-                    "would get closer to the minimum.")
-        return (f"{message} More epochs, solver='nesterov' or a larger learning rate would get "
-                "closer to the minimum.")
-
-    def _separable(self, X, y_index, rows_per_block=65_536):
-        """No penalty, and the current weights classify every training sample correctly.
-
-        Block by block (a float32 X is not copied whole to float64), on the validated X: not
-        through ``predict``, which would warn that X has lost the DataFrame's column names.
-        """
-        if self.alpha != 0:
-            return False
-        return all(
-            np.array_equal(self._class_index(X[start:start + rows_per_block] @ self.coef_.T
-                                             + self.intercept_),
-                           y_index[start:start + rows_per_block])
-            for start in range(0, X.shape[0], rows_per_block))
-
-    def _step(self, theta, grad, x_prev, t, lr):
-        """One gradient step; with Nesterov, the momentum extrapolation after it.
-
-        FISTA: ``x = theta - lr * g``; ``t' = (1 + sqrt(1 + 4 t^2)) / 2``;
-        ``theta' = x + (t - 1) / t' * (x - x_prev)``. Momentum restarts (t' = 1) whenever
-        the step goes uphill against the last gradient, ``g . (x - x_prev) > 0``.
-        """
-        x = theta - lr * grad
-        if self.solver == "gd":
-            return x, x_prev, t
-        diff = x - x_prev
-        if np.vdot(grad, diff) > 0:
-            return x, x, 1.0
-        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-        return x + ((t - 1.0) / t_next) * diff, x, t_next
-
-    def _publish(self, objective, theta):
-        """Expose ``theta`` as the fitted ``coef_`` and ``intercept_``."""
-        self.coef_, self.intercept_ = objective.coef_intercept(theta)
-
-    # ------------------------------------------------------------------ predicting
-    def _logits(self, X):
-        """Raw scores ``X coef_^T + intercept_``, shape (n, 1) for sigmoid, (n, K) for softmax."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_.T + self.intercept_
-
-    def decision_function(self, X):
-        """Logits. Two classes: the log-odds of ``classes_[1]``, shape (n,); else (n, K).
-
-        For softmax with two classes the log-odds is ``z_1 - z_0``, as sklearn expects.
-        """
-        scores = self._logits(X)
-        if scores.shape[1] == 1:
-            return scores[:, 0]
-        if scores.shape[1] == 2:
-            return scores[:, 1] - scores[:, 0]
-        return scores
-
-    def predict_proba(self, X):
-        """Class probabilities, columns in the order of ``classes_``."""
-        scores = self._logits(X)
-        if scores.shape[1] == 1:
-            # 1 - sigmoid(z) would lose digits when sigmoid(z) is near 1; sigmoid(-z) does not.
-            return np.column_stack([sigmoid(-scores[:, 0]), sigmoid(scores[:, 0])])
-        return softmax(scores, axis=1)
-
-    def predict_log_proba(self, X):
-        """``log predict_proba(X)``, computed stably from the logits."""
-        scores = self._logits(X)
-        if scores.shape[1] == 1:
-            scores = np.column_stack([np.zeros(len(scores)), scores[:, 0]])
-        return log_softmax(scores, axis=1)
-
-    def predict(self, X):
-        """The class with the highest probability (ties go to the first class)."""
-        index = self._class_index(self._logits(X))      # checks that we are fitted first
-        return self.classes_[index]
-
-    @staticmethod
-    def _class_index(scores):
-        """Each row's class index from its logits (n, 1) or (n, K); ties go to the first."""
-        if scores.shape[1] == 1:
-            return (scores[:, 0] > 0).astype(np.intp)
-        return scores.argmax(axis=1)
 
 
 class LogisticRegressionGD(_GradientDescentClassifier):
-    """Binary logistic regression: ``P(y = 1 | x) = sigmoid(x . w + b)``, fitted by GD.
+    """Binary logistic regression: ``P(y = 1 | x) = sigmoid(x . beta + b)``, fitted by GD.
 
-    Minimises ``mean_i s_i [softplus(z_i) - y_i z_i] / mean(s) + alpha/2 ||w||^2`` with
-    ``z = X w + b``: sklearn's ``LogisticRegression(C=1/(alpha*sum(s)))`` objective.
+    Minimises ``sum_i w_i [softplus(z_i) - y_i z_i] / sum(w) + alpha/2 ||beta||^2`` with
+    ``z = X beta + b`` and row weights ``w_i = s_i * c[y_i]`` (sample weight times class
+    weight): sklearn's ``LogisticRegression(class_weight=..., C=1/(alpha*sum(w)))`` objective.
 
     Parameters
     ----------
     learning_rate : float or "auto", default="auto"
         Step size (each record's ``learning_rate`` is the step that epoch took). Full batch:
-        "auto" is ``1/L`` with ``L = lambda_max([X 1]^T S [X 1]) / (4 sum(s)) + alpha`` the
-        Lipschitz constant of the objective's gradient, a step that cannot diverge; with
-        ``solver="nesterov"`` it then adapts every epoch to the curvature measured along the
-        last step, within ``[1/L, 30/L]``. Mini-batches of ``b`` rows: "auto" starts at
-        ``1/L(b)``, ``L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1)) L_max`` with ``L_max = max_i
-        (||x_i||^2 + 1) / 4 + alpha`` the one-row bound (:mod:`cecore.steps`), and any
-        mini-batch step halves after every epoch whose objective ended higher than it began.
+        "auto" is ``1/L`` with ``L = lambda_max([X 1]^T S [X 1]) / (4 sum(w)) + alpha`` the
+        Lipschitz constant of the objective's gradient (``S = diag(w)``, the row weights),
+        a step that cannot diverge; with ``solver="nesterov"`` it then adapts every epoch to
+        the curvature measured along the last step, within ``[1/L, 30/L]``. Mini-batches of
+        ``b`` rows: "auto" starts at ``1/L(b)``, ``L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1))
+        L_max`` with ``L_max = max_i (||x_i||^2 + 1) / 4 + alpha`` the one-row bound
+        (:mod:`cecore.steps`), and any mini-batch step halves after every epoch whose
+        objective ended higher than it began. ``solver="adam"``: "auto" is the fixed 0.1
+        (:data:`cecore.steps.ADAM_LEARNING_RATE`), a length in the parameters that suits
+        standardized features (Adam moves each coordinate by about that much whatever the
+        gradient's scale, so ``1/L`` says nothing about it): on standardized breast cancer,
+        wine, iris and digits it came within 1e-3 of lbfgs's objective in 77-89 epochs
+        (alpha=0.01; 0.01 took 315-964, 0.03 100-324) and reached ``tol=1e-6`` in 228-258;
+        larger steps were no faster and overshot. On unscaled features standardize, or give
+        a step of the order of the coefficients' size. Mini-batch Adam halves its step like
+        the others (after 30 epochs of 32-row batches that left it 2e-4 to 2e-3 above the
+        optimum on those tables, against 5e-3 to 1.3 at a constant step).
     max_epochs : int, default=1000
         Passes over the training data.
     batch_size : int or None, default=None
         None: full-batch gradient descent. An int: shuffled mini-batches of that size,
         reproducible with ``random_state`` (at least ``n``: full batches).
     alpha : float, default=0.0
-        L2 penalty ``alpha/2 ||w||^2`` (the intercept is not penalised).
-    solver : {"gd", "nesterov"}, default="gd"
-        Plain gradient descent, or Nesterov's accelerated gradient with adaptive restart
+        L2 penalty ``alpha/2 ||beta||^2`` (the intercept is not penalised).
+    solver : {"gd", "nesterov", "adam"}, default="gd"
+        Plain gradient descent; Nesterov's accelerated gradient with adaptive restart
         (the momentum is dropped when a step goes against the gradient, and with the
-        full-batch "auto" rate also when the objective rises).
+        full-batch "auto" rate also when the objective rises); or Adam (Kingma and Ba 2015:
+        ``beta1 = 0.9``, ``beta2 = 0.999``, ``eps = 1e-8``, bias-corrected moments,
+        :mod:`cecore.optimizers`), full batch or mini-batch. The divergence check and the
+        ``tol`` stop apply to every solver.
     tol : float, default=1e-6
         Stop when the Euclidean norm of the objective's gradient is at most ``tol``: the
         gradient on all the training data at the end of the epoch, with mini-batches too
         (which reach a small ``tol`` only as their step shrinks).
     random_state : int, RandomState or None, default=None
         Seeds the mini-batch shuffling.
+    class_weight : None, "balanced" or dict, default=None
+        Multiplies each row's sample weight by its class's weight, as sklearn does: None is
+        1 for every class; "balanced" is ``sum(s) / (K * sum of s over the class)``
+        (``n / (K * bincount(y))`` without sample weights), so that each class carries the
+        same total weight; a dict ``{label: weight}`` gives those weights (1 for labels it
+        leaves out). The step sizes and the starting intercept use the combined weights
+        (normalised by their sum, so only their ratios matter).
     dtype : {"float64", "float32"}, default="float64"
         The precision of X during training. "float32" halves the memory and the bytes read
         per epoch; the weights, the step and every sum over row blocks stay float64. On
@@ -426,9 +300,11 @@ class LogisticRegressionGD(_GradientDescentClassifier):
 
     Attributes
     ----------
-    classes_, coef_ (1, d), intercept_ (1,), n_iter_, n_features_in_, history_ (one record
+    classes_, class_weight_ (K,: each class's weight, ones without class_weight), coef_
+    (1, d), intercept_ (1,), n_iter_, n_features_in_, history_ (one record
     per epoch), stop_reason_ ("running" during :meth:`fit_iter`, then "converged",
-    "max_epochs", "diverged", or "stopped": the generator was closed), stop_message_.
+    "max_epochs", "diverged", or "stopped": the generator was closed; "partial_fit" after
+    a :meth:`partial_fit` call), stop_message_.
     """
 
     def _check_target(self, classes):
@@ -448,9 +324,10 @@ class LogisticRegressionGD(_GradientDescentClassifier):
 class SoftmaxRegressionGD(_GradientDescentClassifier):
     """Multinomial (softmax) regression: ``P(y = k | x) = softmax(x W + b)_k``, fitted by GD.
 
-    Minimises ``sum_i s_i [logsumexp(z_i) - z_{i, y_i}] / sum(s) + alpha/2 ||W||^2`` with
-    ``z = X W + b`` (K columns): sklearn's multinomial ``LogisticRegression(C=1/(alpha*sum(s)))``
-    objective for K >= 3. "auto" uses ``L = lambda_max([X 1]^T S [X 1]) / (2 sum(s)) + alpha``.
+    Minimises ``sum_i w_i [logsumexp(z_i) - z_{i, y_i}] / sum(w) + alpha/2 ||W||^2`` with
+    ``z = X W + b`` (K columns), ``w_i = s_i * c[y_i]``: sklearn's multinomial
+    ``LogisticRegression(class_weight=..., C=1/(alpha*sum(w)))`` objective for K >= 3.
+    "auto" uses ``L = lambda_max([X 1]^T S [X 1]) / (2 sum(w)) + alpha``.
     Parameters and attributes as :class:`LogisticRegressionGD`; ``coef_`` is (K, d).
     """
 

@@ -6,7 +6,7 @@ row. Binary: ``theta`` has shape (d + 1,) with ``z = X theta[:d] + theta[d]``. M
 
     objective(theta) = sum_i s_i CE_i / sum_i s_i + alpha / 2 * ||W||^2
 
-Writing ``r_i = s_i (p_i - y_i) / sum(s)`` (``p = sigmoid(z)`` or ``softmax(Z)``, ``y``
+(``s`` the row weights the estimator passes: sample weight times class weight). Writing ``r_i = s_i (p_i - y_i) / sum(s)`` (``p = sigmoid(z)`` or ``softmax(Z)``, ``y``
 one-hot), the gradient is ``X^T r + alpha W`` for the weights and ``sum_i r_i`` for the
 intercept: the layout of sklearn's ``LinearModelLoss.loss_gradient``.
 
@@ -230,6 +230,11 @@ class BinaryObjective(_LinearObjective):
     def coef_intercept(self, theta):
         return theta[None, :-1].copy(), theta[-1:].copy()
 
+    def pack(self, coef, intercept):
+        """``theta`` of ``coef`` (1, d) and ``intercept`` (1,): the inverse of
+        :meth:`coef_intercept`."""
+        return np.concatenate([np.ravel(coef), np.ravel(intercept)]).astype(np.float64)
+
     def _loss_gradient(self, theta, blocks, gradient=True):
         """``(sum_i w_i CE_i, [X^T r; sum r])`` with ``r = w (p - y)``, block by block
         (``(loss, None)`` with ``gradient=False``)."""
@@ -305,6 +310,12 @@ class MultinomialObjective(_LinearObjective):
 
     def coef_intercept(self, theta):
         return theta[:-1].T.copy(), theta[-1].copy()
+
+    def pack(self, coef, intercept):
+        """``theta`` of ``coef`` (K, d) and ``intercept`` (K,): the inverse of
+        :meth:`coef_intercept`."""
+        return np.vstack([np.asarray(coef, dtype=np.float64).T,
+                          np.asarray(intercept, dtype=np.float64)[None, :]])
 
     def _loss_gradient(self, theta, blocks, gradient=True):
         """``(sum_i w_i CE_i, [X^T R; sum R])`` with ``R = w (P - Y)``, block by block

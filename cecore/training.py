@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from cecore.checks import check_fields, is_nonnegative_number, is_whole_number
 from cecore.errors import DataError
 from cecore.evaluation import evaluate_run
-from cecore.hyperparameters import check_hyperparameters
+from cecore.hyperparameters import CLASS_WEIGHTS, check_hyperparameters
 from cecore.models import LogisticRegressionGD, SoftmaxRegressionGD
 from cecore.prepare import prepare
 from cecore.prepare.options import DataOptions
@@ -40,6 +40,10 @@ class TrainConfig:
     mini-batch order. ``validation_share`` of the training rows (stratified, seeded) are
     held out of training to fit the temperature of the probabilities (see
     :func:`cecore.probability_report.temperature_scaling`); the test rows never are.
+    ``solver`` is one of :data:`cecore.hyperparameters.SOLVERS`. ``class_weight`` is None
+    (every row counts once) or "balanced" (each class's rows weighted by ``n / (K *
+    n_class)``, counted on the rows the model is fitted on, so every class carries the same
+    total weight; the comparison with scikit-learn uses the same weights).
     Invalid values raise ValueError naming the field.
     """
 
@@ -52,11 +56,18 @@ class TrainConfig:
     tol: float = 1e-6
     seed: int = 0
     validation_share: float = 0.0
+    class_weight: str | None = None
 
     def __post_init__(self):
+        check_fields(self, {   # the page and the command offer no dict of class weights
+            "class_weight": (self.class_weight is None or (isinstance(self.class_weight, str)
+                                                           and self.class_weight in CLASS_WEIGHTS),
+                             "None or " + " or ".join(map(repr, CLASS_WEIGHTS))),
+        })
         check_hyperparameters(learning_rate=self.learning_rate, max_epochs=self.epochs,
                               batch_size=self.batch_size, alpha=self.alpha,
-                              solver=self.solver, tol=self.tol, names={"max_epochs": "epochs"})
+                              solver=self.solver, tol=self.tol, class_weight=self.class_weight,
+                              names={"max_epochs": "epochs"})
         check_fields(self, {
             "model": (self.model in MODELS, f"one of {', '.join(MODELS)}"),
             "epochs": (is_whole_number(self.epochs) and 1 <= self.epochs <= MAX_EPOCHS,
@@ -104,7 +115,7 @@ def build_estimator(config, kind):
     cls = LogisticRegressionGD if kind == "logistic" else SoftmaxRegressionGD
     return cls(learning_rate=config.learning_rate, max_epochs=config.epochs,
                batch_size=config.batch_size, alpha=config.alpha, solver=config.solver,
-               tol=config.tol, random_state=config.seed)
+               tol=config.tol, random_state=config.seed, class_weight=config.class_weight)
 
 
 class TrainingRun:

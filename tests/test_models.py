@@ -22,10 +22,16 @@ from cecore.models import DivergenceWarning, encode_labels
 from cecore.steps import MAX_STEP_GROWTH
 
 
-@parametrize_with_checks([LogisticRegressionGD(), SoftmaxRegressionGD()])
+@parametrize_with_checks([LogisticRegressionGD(), SoftmaxRegressionGD(),
+                          LogisticRegressionGD(solver="adam"), SoftmaxRegressionGD(solver="adam")])
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        if estimator.solver == "adam":
+            # Adam's "auto" step (0.1) suits standardized features; on a few checks' unscaled
+            # toy data (check_fit_idempotent, check_fit_check_is_fitted, check_n_features_in)
+            # it overshoots, the divergence check rolls the step back, and the check passes.
+            warnings.simplefilter("ignore", DivergenceWarning)
         check(estimator)
 
 
@@ -166,7 +172,7 @@ def test_fit_iter_validates_before_the_first_epoch():
     with pytest.raises(ValueError, match="learning_rate"):
         LogisticRegressionGD(learning_rate=-1).fit_iter(X, y == 0)
     with pytest.raises(ValueError, match="solver"):
-        SoftmaxRegressionGD(solver="adam").fit_iter(X, y)
+        SoftmaxRegressionGD(solver="sgd").fit_iter(X, y)
     with pytest.raises(ValueError, match="not in the training data"):
         SoftmaxRegressionGD().fit_iter(X, y, X_val=X[:2], y_val=[0, 7])
 

@@ -303,7 +303,7 @@ BAD_SETTINGS = [
     ("max_epochs", 0), ("max_epochs", 2.5), ("max_epochs", True),
     ("batch_size", 0), ("batch_size", 1.0), ("batch_size", False),
     ("alpha", -1), ("alpha", float("inf")), ("alpha", float("nan")), ("alpha", "0"),
-    ("solver", "adam"), ("solver", ["gd"]),
+    ("solver", "sgd"), ("solver", ["gd"]),
     ("tol", -1e-3), ("tol", float("inf")), ("tol", None),
     ("dtype", "float16"), ("dtype", None), ("dtype", "double precision"),
 ]
@@ -326,7 +326,7 @@ def test_check_hyperparameters_names_the_parameter_and_the_estimator_uses_it(nam
 def test_check_hyperparameters_messages_and_solvers():
     from cecore.hyperparameters import SOLVERS, check_hyperparameters
 
-    assert SOLVERS == ("gd", "nesterov")
+    assert SOLVERS == ("gd", "nesterov", "adam")
     assert check_hyperparameters() is None
     check_hyperparameters(learning_rate=np.float32(0.5), max_epochs=np.int64(3),
                           batch_size=np.int32(4), alpha=0, solver="nesterov", tol=0,
@@ -335,8 +335,8 @@ def test_check_hyperparameters_messages_and_solvers():
         check_hyperparameters(alpha=-1)
     assert str(caught.value) == "alpha must be a finite number >= 0, not -1."
     with pytest.raises(ValueError) as caught:
-        check_hyperparameters(solver="adam")
-    assert str(caught.value) == "solver must be one of 'gd', 'nesterov', not 'adam'."
+        check_hyperparameters(solver="sgd")
+    assert str(caught.value) == "solver must be one of 'gd', 'nesterov', 'adam', not 'sgd'."
 
 
 def test_wine_mini_batch_softmax_still_learns():
@@ -363,7 +363,7 @@ def test_a_dataframe_fit_without_penalty_does_not_warn_about_feature_names(cance
 
 
 def test_the_end_message_compares_scales_on_a_sample_of_the_rows():
-    from cecore.models import SCALE_SAMPLE_ROWS, sampled_feature_ranges
+    from cecore.stop_messages import SCALE_SAMPLE_ROWS, sampled_feature_ranges
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50_000, 3)) * np.array([1.0, 1e3, 1e6])

@@ -69,7 +69,7 @@ def messy_run():
 @pytest.mark.parametrize("field, value", [
     ("model", "tree"), ("learning_rate", 0), ("learning_rate", "fast"),
     ("learning_rate", float("nan")), ("epochs", 0), ("epochs", 2.5), ("batch_size", 0),
-    ("solver", "adam"), ("alpha", -1.0), ("tol", float("inf")), ("seed", -1),
+    ("solver", "sgd"), ("alpha", -1.0), ("tol", float("inf")), ("seed", -1),
     ("epochs", True),
 ])
 def test_invalid_settings_raise_a_value_error_naming_the_field(field, value):
