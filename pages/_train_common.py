@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from cecore.live import TrainingTurns
 from pages._markdown import markdown_text
 
 state = st.session_state
@@ -15,3 +16,10 @@ RUN, RUN_SIGNATURE, LIVE_COST = "train_run", "train_run_signature", "train_live_
 def say(box, text):
     """Show text that may hold a user's column names or values, literally."""
     box(markdown_text(text))
+
+
+@st.cache_resource
+def training_turns():
+    """The trainings of every visitor of this server take turns, one at a time (one object
+    per server): the pages stay quick to answer however many train at once."""
+    return TrainingTurns(slots=1)

@@ -6,15 +6,18 @@ import streamlit as st
 from cecore import charts
 from cecore.probability_report import accuracy_note, reliability_table
 from cecore.thresholds import cost_optimal_threshold
+from cecore.weights_lesson import counterpart_run, weights_or_threshold
 from pages._shared import show_chart
-from pages._train_common import KEEP, say, state
+from pages._train_common import KEEP, say, state, training_turns
 
 THRESHOLD = "train_threshold"
+TWIN = "train_weights_twin"
 COST_FP, COST_FN = "train_cost_fp", "train_cost_fn"
 
 
-def show_probabilities(results):
+def show_probabilities(run):
     """The section for the evaluated rows of a finished run."""
+    results = run.evaluate()
     report, split = results.probabilities, results.split
     st.subheader("What the probabilities are worth")
     note = accuracy_note(report, split)
@@ -37,7 +40,7 @@ def show_probabilities(results):
                             "negative one")
     show_reliability(report, split)
     if report.curves is not None:
-        show_threshold(report)
+        show_threshold(run, report)
     show_temperature(results)
 
 
@@ -81,7 +84,7 @@ def use_cost_optimal_threshold():
     state[THRESHOLD] = round(cost_optimal_threshold(state[COST_FP], state[COST_FN]), 3)
 
 
-def show_threshold(report):
+def show_threshold(run, report):
     st.markdown("**Decision threshold**")
     curves, names = report.curves, report.class_names
     controls, costs = st.columns([3, 2], gap="medium")
@@ -121,6 +124,37 @@ def show_threshold(report):
         f"'{names[1]}' once the expected cost of missing it, p·c_FN, exceeds that of a "
         "false alarm, (1 − p)·c_FP. Average precision "
         f"{curves.average_precision():.4f}.")
+    show_weights_or_threshold(run, report)
+
+
+def show_weights_or_threshold(run, report):
+    """The same data trained with the other class weighting, side by side with moving the
+    threshold (computed on request: it trains a second model)."""
+    st.markdown("**Class weights or a lower threshold?**")
+    cached = state.get(TWIN)
+    if cached is None or cached[0] is not run:
+        other = "without" if run.config.class_weight == "balanced" else "with balanced"
+        if not st.button(f"Train the same model {other} class weights and compare",
+                         key="train_weights_lesson"):
+            st.caption("Both ways find more of the rare class; the comparison shows what "
+                       "each does to the probabilities.")
+            return
+        with st.spinner("Training the second model…"):
+            cached = (run, counterpart_run(run, training_turns()))
+        state[TWIN] = cached
+    twin = cached[1]
+    twin_report = twin.evaluate().probabilities
+    pair = ((twin_report, report) if run.config.class_weight == "balanced"
+            else (report, twin_report))
+    table = weights_or_threshold(*pair)
+    st.dataframe(table, width="stretch",
+                 column_config={name: st.column_config.NumberColumn(format="%.4f")
+                                for name in table.columns})
+    st.caption("Weights and a lower threshold reach about the same recall and precision. "
+               "The weights get there by pushing every probability of the rare class up, so "
+               "log loss and the calibration error grow: the probabilities no longer mean "
+               "what they say. The moved threshold leaves the probabilities as log loss "
+               "made them, honest, and puts the trade-off where it belongs: in the decision.")
 
 
 def show_temperature(results):

@@ -67,7 +67,7 @@ def show_results(run):
         st.caption("The model's probabilities over the two features "
                    f"({'standardized' if run.options.scale else 'as in the table'}), with "
                    f"the {grid.split} rows on top.")
-    show_probabilities(results)
+    show_probabilities(run)
     st.subheader("Downloads")
     cols = st.container(key="train_downloads", horizontal=True)
     cols = [cols] * 3

@@ -7,10 +7,10 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from cecore import charts
-from cecore.live import Throttle, TrainingTurns, live_cost_caption
+from cecore.live import Throttle, live_cost_caption
 from cecore.training import TrainConfig, TrainingRun
 from pages._shared import BIND_URL, show_chart
-from pages._train_common import KEEP, LIVE_COST, RUN, RUN_SIGNATURE, say, state
+from pages._train_common import KEEP, LIVE_COST, RUN, RUN_SIGNATURE, say, state, training_turns
 from pages._train_results import show_results
 
 STATUS_BOX = {"converged": st.success, "max_epochs": st.info, "stopped": st.info,
@@ -23,10 +23,17 @@ def choose_settings():
         "Model", ["auto", "softmax"], key="train_model", bind=BIND_URL, persist_state=KEEP,
         help="auto: logistic regression (sigmoid) for 2 classes, softmax for more. softmax: "
              "softmax also for 2 classes (then scikit-learn's C is 2/(alpha·n)).")
-    solver = cols[0].selectbox("Solver", ["nesterov", "gd"], key="train_solver",
+    solver = cols[0].selectbox("Solver", ["nesterov", "gd", "adam"], key="train_solver",
                                bind=BIND_URL, persist_state=KEEP,
                                help="nesterov: accelerated gradient with adaptive restart; "
-                                    "gd: plain gradient descent, one step per batch.")
+                                    "gd: plain gradient descent, one step per batch; adam: "
+                                    "Kingma & Ba's adaptive moments (auto rate 0.1).")
+    class_weight = cols[1].selectbox(
+        "Class weights", ["none", "balanced"], key="train_class_weight", bind=BIND_URL,
+        persist_state=KEEP,
+        help="balanced: each class counts as much as the others in the loss (weight "
+             "n / (K n_k)), so a rare class is found more often, at the price of honest "
+             "probabilities. The comparison with scikit-learn uses the same weights.")
     auto_lr = cols[1].toggle("Auto learning rate", value=True, key="train_lr_auto",
                              bind=BIND_URL, persist_state=KEEP,
                              help="1/L, L the Lipschitz constant of the gradient: the largest "
@@ -62,7 +69,8 @@ def choose_settings():
     return TrainConfig(model=model, learning_rate="auto" if auto_lr else float(lr),
                        epochs=int(epochs), batch_size=int(batch) if mini else None,
                        solver=solver, alpha=float(alpha), tol=float(tol), seed=int(seed),
-                       validation_share=float(validation))
+                       validation_share=float(validation),
+                       class_weight=None if class_weight == "none" else class_weight)
 
 
 def stop_training():
@@ -97,13 +105,6 @@ def progress_text(run):
     test = f", test loss {last['val_loss']:.5f}" if last["val_loss"] is not None else ""
     return (f"Epoch {last['epoch']:,} of {run.config.epochs:,}: train loss "
             f"{last['loss']:.5f}{test}")
-
-
-@st.cache_resource
-def training_turns():
-    """The trainings of every visitor of this server take turns, one at a time (one object
-    per server): the pages stay quick to answer however many train at once."""
-    return TrainingTurns(slots=1)
 
 
 def train_live(run, log_y):

@@ -115,3 +115,16 @@ def test_temperature_scaling_on_held_out_training_rows():
     logits = rng.normal(size=(5, 3))
     softened = scaled_probabilities(logits, 2.0)
     np.testing.assert_allclose(softened, np.exp(logits / 2) / np.exp(logits / 2).sum(1)[:, None])
+
+
+def test_matching_threshold_is_the_highest_that_reaches_the_recall():
+    from cecore.thresholds import BinaryCurves
+    from cecore.weights_lesson import matching_threshold
+
+    y, proba = imbalanced(n=5000)
+    curves = BinaryCurves(y, proba[:, 1])
+    for recall in (0.1, 0.5, 0.8, 1.0):
+        t = matching_threshold(curves, recall)
+        assert curves.at(t).recall >= recall
+        higher = np.nextafter(t, np.inf)
+        assert curves.at(higher).recall < recall

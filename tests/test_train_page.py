@@ -419,3 +419,25 @@ def test_an_uploaded_run_offers_the_two_scripts():
     train(at)
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Python script (cecore)" in labels and "Python script (scikit-learn only)" in labels
+
+
+def test_class_weights_against_a_lower_threshold_side_by_side():
+    at = open_page(train_class_weight="balanced")
+    upload(at, imbalanced_csv(), name="credit.csv")
+    assert at.selectbox(key="train_class_weight").value == "balanced"
+    train(at)
+    run = at.session_state["train_run"]
+    assert run.config.class_weight == "balanced"
+    assert run.estimator.class_weight == "balanced"
+    at.button(key="train_weights_lesson").click().run()
+    assert not at.exception
+    table = [t.value for t in at.dataframe if "log loss" in t.value.index][-1]
+    weighted = table.columns[-1]
+    assert weighted.startswith("balanced weights")
+    moved = table.columns[1]
+    # the moved threshold finds at least as many defaulters, with honest probabilities
+    assert table.loc["recall", moved] >= table.loc["recall", weighted]
+    assert table.loc["log loss", moved] < table.loc["log loss", weighted]
+    assert (table.loc["calibration error (ECE)", moved]
+            < table.loc["calibration error (ECE)", weighted])
+    assert at.session_state["train_run"] is run
