@@ -158,7 +158,8 @@ def _table(result, run):
         f"data       {result['n_train']} training rows, {result['n_test']} test rows, "
         f"{len(result['features'])} features",
         f"training   {result['stop_reason']} after {result['epochs']} epochs "
-        f"({result['seconds']:.3g} s)",
+        f"({result['seconds']:.3g} s)"
+        + (f", class_weight={result['class_weight']}" if result["class_weight"] else ""),
         "",
         c.table().to_string(float_format=lambda v: f"{v:.8g}", na_rep="-"),
         "",

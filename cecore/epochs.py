@@ -5,7 +5,8 @@ An epoch is one step along the full gradient, or one step per shuffled mini-batc
 After each epoch the loop checks for divergence (the step is rolled back and training stops,
 :func:`cecore.stop_messages.diverged`), publishes the weights as the estimator's ``coef_`` and
 ``intercept_``, appends the epoch's record to ``history_`` and yields it; training stops when
-the gradient norm is at most ``tol`` or after ``max_epochs``.
+the gradient norm is at most ``tol``, after ``max_epochs``, or when the early-stopping monitor
+says so (:mod:`cecore.early_stopping`: its best epoch's weights are then restored).
 """
 
 from __future__ import annotations
@@ -72,12 +73,14 @@ def train_epochs(model, X, y_index, objectives, fitted):
     epoch per step.
 
     ``objectives()`` builds, when the first epoch starts, the training objective (on ``X``,
-    ``y_index`` and the row weights) and the validation objective (or None) that gives each
-    record's ``val_loss``. ``fitted`` holds the attributes the new fit sets when it starts
-    (``classes_``, ``n_features_in_``, ...).
+    ``y_index`` and the row weights), the validation objective (or None) that gives each
+    record's ``val_loss``, and the :class:`cecore.early_stopping.EarlyStopping` monitor (or
+    None; without a validation objective its loss is the records' ``val_loss``). ``fitted``
+    holds the attributes the new fit sets when it starts (``classes_``, ``n_features_in_``,
+    ...).
     """
     started = time.perf_counter()
-    objective, val_objective = objectives()
+    objective, val_objective, stopping = objectives()
     n = X.shape[0]
     batch = None if model.batch_size is None or model.batch_size >= n else int(model.batch_size)
     rng = check_random_state(model.random_state)
@@ -92,6 +95,7 @@ def train_epochs(model, X, y_index, objectives, fitted):
     model.n_iter_ = 0
     model.stop_reason_ = "running"
     model.stop_message_ = "Training is running."
+    model.best_epoch_ = None
     publish(model, objective, theta)
 
     optimizer = make_optimizer(model.solver, theta)
@@ -115,10 +119,12 @@ def train_epochs(model, X, y_index, objectives, fitted):
         if steps.update(step_lr, theta - previous[0], grad - previous[3], obj, previous[2]):
             optimizer.restart(theta)                           # uphill: drop the momentum
         grad_norm = float(np.linalg.norm(grad))
+        stop_loss = stopping.loss(theta) if stopping else None
+        stop_early = stopping is not None and stopping.update(epoch, stop_loss, theta)
         record = {
             "epoch": epoch,
             "loss": loss,
-            "val_loss": val_objective.loss(theta) if val_objective else None,
+            "val_loss": val_objective.loss(theta) if val_objective else stop_loss,
             "objective": obj,
             "grad_norm": grad_norm,
             "learning_rate": step_lr,
@@ -139,6 +145,9 @@ def train_epochs(model, X, y_index, objectives, fitted):
         if grad_norm <= model.tol:
             model.stop_reason_ = "converged"
             break
+        if stop_early:
+            model.stop_reason_ = "early_stopping"
+            break
     if model.stop_reason_ == "running":
         model.stop_reason_ = "max_epochs"
         model.stop_message_ = not_converged_message(
@@ -148,3 +157,10 @@ def train_epochs(model, X, y_index, objectives, fitted):
         warnings.warn(model.stop_message_, ConvergenceWarning, stacklevel=2)
     elif model.stop_reason_ == "converged":
         model.stop_message_ = converged_message(model.tol, separable(model, X, y_index))
+    if stopping is not None and model.stop_reason_ in ("converged", "max_epochs",
+                                                      "early_stopping"):
+        publish(model, objective, stopping.best_theta)     # the best validation epoch
+        model.best_epoch_ = stopping.best_epoch
+        model.stop_message_ = (stopping.message(model.n_iter_)
+                               if model.stop_reason_ == "early_stopping"
+                               else f"{model.stop_message_} {stopping.kept()}")

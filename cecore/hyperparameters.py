@@ -24,6 +24,7 @@ def is_class_weight(value) -> bool:
 
 def check_hyperparameters(*, learning_rate="auto", max_epochs=1000, batch_size=None, alpha=0.0,
                           solver="gd", tol=1e-6, dtype="float64", class_weight=None,
+                          early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                           names=None):
     """Raise ValueError for the first invalid hyperparameter: ``"<name> must be <what>, not
     <value>."`` (booleans are not numbers here). ``names`` renames parameters in the
@@ -49,6 +50,13 @@ def check_hyperparameters(*, learning_rate="auto", max_epochs=1000, batch_size=N
         ("dtype", dtype, dtype_ok, "'float64' or 'float32'"),
         ("class_weight", class_weight, is_class_weight(class_weight),
          "None, 'balanced' or a dict {label: weight} of finite weights >= 0"),
+        ("early_stopping", early_stopping, isinstance(early_stopping, (bool, np.bool_)),
+         "True or False"),
+        ("validation_fraction", validation_fraction,
+         is_nonnegative_number(validation_fraction, positive=True) and validation_fraction < 1,
+         "a number strictly between 0 and 1"),
+        ("n_iter_no_change", n_iter_no_change,
+         is_whole_number(n_iter_no_change) and n_iter_no_change >= 1, "a whole number >= 1"),
     ]:
         if not ok:
             shown = (names or {}).get(name, name)

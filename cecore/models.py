@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
+from cecore.early_stopping import EarlyStopping, hold_out
 from cecore.epochs import FEATURE_ATTRIBUTES, publish, swap_feature_attributes, train_epochs
 from cecore.hyperparameters import check_hyperparameters
 from cecore.incremental import (
@@ -72,7 +73,8 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
 
     def __init__(self, learning_rate="auto", max_epochs=1000, batch_size=None, alpha=0.0,
                  solver="gd", tol=1e-6, random_state=None, class_weight=None,
-                 dtype="float64"):
+                 dtype="float64", early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=5):
         self.learning_rate = learning_rate
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -82,6 +84,9 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
         self.random_state = random_state
         self.class_weight = class_weight
         self.dtype = dtype
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y, sample_weight=None):
@@ -97,10 +102,15 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
         "learning_rate", "seconds"}`` (``seconds``: training time so far, without the time
         the consumer held each record) where ``loss`` is the mean cross-entropy on the
         training data, weighted by ``w_i = s_i * c[y_i]``, at the weights after that epoch,
-        and ``val_loss`` the plain (unweighted) mean cross-entropy on ``X_val``. The
+        and ``val_loss`` the plain (unweighted) mean cross-entropy on ``X_val`` (with
+        ``early_stopping`` and no ``X_val``: the early-stopping validation loss, on the
+        held-out rows and weighted like the training loss; None without either). The
         estimator is fitted with those weights before the record is yielded, so closing the
         generator at any point leaves it fitted with the last finished epoch
-        (``stop_reason_ = "stopped"``).
+        (``stop_reason_ = "stopped"``). With ``early_stopping``, a run that ends by itself
+        (early stopping, convergence, ``max_epochs``) restores the weights of the epoch of
+        lowest validation loss, ``best_epoch_`` (:mod:`cecore.early_stopping`); ``loss``,
+        ``objective`` and ``grad_norm`` are then those of the rows it trained on.
 
         Validation changes nothing on the estimator: the new fit's ``classes_``,
         ``n_features_in_`` and weights are all set when the generator first runs (the
@@ -127,13 +137,21 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
                 if not np.array_equal(classes[y_val_index], np.asarray(y_val)):
                     raise ValueError("y_val contains labels that are not in the training data.")
                 val = (X_val, y_val_index)
+            held = None
+            if self.early_stopping:
+                (X, y_index, sw), held = hold_out(X, y_index, sw, self.validation_fraction,
+                                                  self.random_state)
         finally:
             fitted = swap_feature_attributes(self, before)
 
         def objectives():       # built when the first epoch starts
             n_classes = len(classes)
+            stopping = None if held is None else EarlyStopping(
+                self._make_objective(*held, n_classes), self.tol, self.n_iter_no_change,
+                self.validation_fraction)
             return (self._make_objective(X, y_index, sw, n_classes),
-                    None if val is None else self._make_objective(*val, None, n_classes))
+                    None if val is None else self._make_objective(*val, None, n_classes),
+                    stopping)
 
         return train_epochs(self, X, y_index, objectives,
                             {**fitted, "classes_": classes, "class_weight_": class_weight})
@@ -141,7 +159,10 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
     def _check_params(self):
         check_hyperparameters(learning_rate=self.learning_rate, max_epochs=self.max_epochs,
                               batch_size=self.batch_size, alpha=self.alpha, solver=self.solver,
-                              tol=self.tol, dtype=self.dtype, class_weight=self.class_weight)
+                              tol=self.tol, dtype=self.dtype, class_weight=self.class_weight,
+                              early_stopping=self.early_stopping,
+                              validation_fraction=self.validation_fraction,
+                              n_iter_no_change=self.n_iter_no_change)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on the block ``(X, y)``, from where the last call (or ``fit``) ended.
@@ -156,8 +177,9 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
         ``learning_rate``, and it halves after a mini-batch epoch that ended above where it
         began on its block. Nesterov's momentum (and Adam's moments) carry over from block
         to block, like from mini-batch to mini-batch in ``fit``. ``max_epochs`` and ``tol``
-        do not apply: the caller decides how many blocks to feed. ``class_weight`` may be a
-        dict, not "balanced" (one block's class frequencies are not the data's).
+        do not apply: the caller decides how many blocks to feed, and ``early_stopping``
+        neither (every row of a block is trained on). ``class_weight`` may be a dict, not
+        "balanced" (one block's class frequencies are not the data's).
 
         Each call appends one record to ``history_`` (``loss``, ``objective``,
         ``grad_norm`` on the block after its epoch; ``val_loss`` None) and counts one in
@@ -187,6 +209,7 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
         if state is None or state.solver != self.solver:
             state = IncrementalState(self.solver, theta, self.random_state)
         self._incremental, self.class_weight_ = state, class_weight
+        self.best_epoch_ = None                         # no early stopping here
         n = X.shape[0]
         batch = None if self.batch_size is None or self.batch_size >= n else int(self.batch_size)
         theta, values, what = state.epoch(objective, theta, self.learning_rate, batch)
@@ -297,14 +320,31 @@ class LogisticRegressionGD(_GradientDescentClassifier):
         relative and the weights to about 1e-4; on unscaled data the float32 gradient has a
         higher floor (3e-5 of its starting size was seen) and the weights differ more: use
         a ``tol`` above that floor, or standardize.
+    early_stopping : bool, default=False
+        ``SGDClassifier``'s early stopping (:mod:`cecore.early_stopping`): hold out a
+        stratified ``validation_fraction`` of the training rows (seeded by
+        ``random_state``), train on the others, and stop when the validation loss (the
+        weighted mean cross-entropy on the held-out rows) has not fallen by at least ``tol``
+        for ``n_iter_no_change`` epochs in a row; the weights of the epoch with the lowest
+        validation loss are restored (``best_epoch_``), also when training ends by
+        converging or after ``max_epochs``. The records' ``val_loss`` is that loss unless
+        ``X_val`` is given to :meth:`fit_iter`. :meth:`partial_fit` does not stop early: it
+        trains on every row it gets.
+    validation_fraction : float, default=0.1
+        The share of the training rows held out for early stopping (``ceil(fraction * n)``
+        rows, every class on both sides), strictly between 0 and 1.
+    n_iter_no_change : int, default=5
+        Epochs in a row without an improvement of at least ``tol`` before early stopping.
 
     Attributes
     ----------
     classes_, class_weight_ (K,: each class's weight, ones without class_weight), coef_
-    (1, d), intercept_ (1,), n_iter_, n_features_in_, history_ (one record
+    (1, d), intercept_ (1,), n_iter_ (the epochs run), n_features_in_, history_ (one record
     per epoch), stop_reason_ ("running" during :meth:`fit_iter`, then "converged",
-    "max_epochs", "diverged", or "stopped": the generator was closed; "partial_fit" after
-    a :meth:`partial_fit` call), stop_message_.
+    "max_epochs", "diverged", "early_stopping", or "stopped": the generator was closed;
+    "partial_fit" after a :meth:`partial_fit` call), stop_message_, best_epoch_ (with
+    early_stopping: the epoch whose weights were restored, ``history_[best_epoch_ - 1]`` its
+    record; else None).
     """
 
     def _check_target(self, classes):

@@ -259,5 +259,7 @@ def test_the_command_takes_class_weight(capsys, tmp_path):
     # balancing raises the recall of the smaller class (malignant) on the test rows
     assert (balanced["per_class_test"]["malignant"]["recall"]
             >= plain["per_class_test"]["malignant"]["recall"])
+    assert main(["train", str(path), "--target", "target", "--class-weight", "balanced"]) == 0
+    assert ", class_weight=balanced" in capsys.readouterr().out      # the table says so
     with pytest.raises(SystemExit):
         main(["train", str(path), "--target", "target", "--class-weight", "heavy"])
