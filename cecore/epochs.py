@@ -68,6 +68,19 @@ def separable(model, X, y_index, rows_per_block=65_536):
         for start in range(0, X.shape[0], rows_per_block))
 
 
+def feature_ranges(objective, X):
+    """The features' ranges for the end-of-fit message: the objective's own when it has
+    them (the Dask objective, whose X stays on the cluster), else sampled from ``X``."""
+    own = getattr(objective, "feature_ranges", None)
+    return own() if own is not None else sampled_feature_ranges(X)
+
+
+def all_correct(model, objective, X, y_index):
+    """:func:`separable`, or the objective's own check (the Dask objective's)."""
+    own = getattr(objective, "separable", None)
+    return own(model) if own is not None else separable(model, X, y_index)
+
+
 def train_epochs(model, X, y_index, objectives, fitted):
     """The generator that ``fit_iter`` returns: trains ``model`` (its hyperparameters) one
     epoch per step.
@@ -151,12 +164,13 @@ def train_epochs(model, X, y_index, objectives, fitted):
     if model.stop_reason_ == "running":
         model.stop_reason_ = "max_epochs"
         model.stop_message_ = not_converged_message(
-            max_epochs=model.max_epochs, tol=model.tol, scales=sampled_feature_ranges(X),
-            separable=separable(model, X, y_index), minibatch=batch is not None,
+            max_epochs=model.max_epochs, tol=model.tol, scales=feature_ranges(objective, X),
+            separable=all_correct(model, objective, X, y_index), minibatch=batch is not None,
             solver=model.solver, auto_rate=isinstance(model.learning_rate, str))
         warnings.warn(model.stop_message_, ConvergenceWarning, stacklevel=2)
     elif model.stop_reason_ == "converged":
-        model.stop_message_ = converged_message(model.tol, separable(model, X, y_index))
+        model.stop_message_ = converged_message(model.tol,
+                                                all_correct(model, objective, X, y_index))
     if stopping is not None and model.stop_reason_ in ("converged", "max_epochs",
                                                       "early_stopping"):
         publish(model, objective, stopping.best_theta)     # the best validation epoch

@@ -72,3 +72,14 @@ def test_the_estimators_are_still_importable_from_cecore():
     assert "SoftmaxRegressionGD" in dir(cecore)
     with pytest.raises(AttributeError):
         cecore.NoSuchName  # noqa: B018
+
+
+def test_cecore_and_its_estimators_import_no_dask():
+    code = ("import json, sys, cecore, cecore.models\n"
+            "cecore.LogisticRegressionGD\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=True)
+    loaded = json.loads(done.stdout)
+    assert "sklearn" in loaded
+    assert "dask" not in loaded and "distributed" not in loaded
