@@ -1,8 +1,9 @@
 """Computations behind the explorer pages (everything except drawing).
 
 Binary probe and tangent line, the numerical-stability table, cross-entropy against squared
-error, the softmax state for one sample, the loss over the probability simplex, entropy /
-cross-entropy / KL divergence of two distributions, a worked likelihood example and the quiz.
+error, the softmax state for one sample (and along a swept logit, all values at once), the
+loss over the probability simplex, entropy / cross-entropy / KL divergence of two
+distributions, a worked likelihood example and the quiz.
 Logarithms are natural: every quantity is in nats, like the losses in :mod:`cecore.losses`.
 """
 
@@ -87,6 +88,10 @@ def tangent_segment(x0, y0, slope, *, half_width, half_height, x_bounds=(-np.inf
     dx = half_width if slope == 0 else min(half_width, half_height / abs(slope))
     xs = np.linspace(max(x0 - dx, x_bounds[0]), min(x0 + dx, x_bounds[1]), n)
     return xs, y0 + slope * (xs - x0)
+
+
+P_MIN, P_MAX = 0.001, 0.999
+"""The probe's range of p: the p slider's and the in-chart slider's ends."""
 
 
 def squared_error(y, p):
@@ -174,6 +179,44 @@ def softmax_state(logits, true_class, temperature=1.0, smoothing=0.0):
         loss=cross_entropy_with_logits(label, scaled, label_smoothing=smoothing),
         grad=cross_entropy_with_logits_gradient(label, scaled, label_smoothing=smoothing)[0]
         / temperature,
+    )
+
+
+def with_logit(state, index, value):
+    """``state`` with logit ``index`` set to ``value`` (the other logits, T and s kept)."""
+    logits = state.logits.copy()
+    logits[index] = value
+    return softmax_state(logits, state.true_class, state.temperature, state.smoothing)
+
+
+@dataclass(frozen=True)
+class SweepStates:
+    """``with_logit(state, index, v)`` for every ``v`` in ``values``, as rows: ``probs``
+    and ``grad`` are (n, K), ``loss`` is (n,); target, T and s are the state's."""
+
+    index: int
+    values: np.ndarray
+    probs: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+
+
+def sweep_states(state, index, values):
+    """The softmax state at each value of logit ``index`` (the other logits fixed), all at
+    once: row r is :func:`with_logit` ``(state, index, values[r])`` (the same arithmetic,
+    row by row): ``probs = softmax(z / T)``, ``loss = -sum_k t_k log p_k``,
+    ``grad = (p - t) / T``."""
+    values = np.asarray(values, dtype=np.float64)
+    Z = np.tile(state.logits, (values.size, 1))
+    Z[:, index] = values
+    scaled = Z / state.temperature
+    labels = np.full(values.size, state.true_class)
+    return SweepStates(
+        index=int(index), values=values, probs=softmax(scaled),
+        loss=cross_entropy_with_logits(labels, scaled, label_smoothing=state.smoothing,
+                                       reduction="none"),
+        grad=cross_entropy_with_logits_gradient(labels, scaled, label_smoothing=state.smoothing,
+                                                reduction="none") / state.temperature,
     )
 
 

@@ -42,7 +42,7 @@ with text_col:
     st.page_link("pages/loss_curves.py", label="Explore this chart", icon=":material/open_in_new:",
                  query_params={"p": f"{p:g}"})
 with chart_col:
-    show_chart(charts.home_loss_chart(p))
+    show_chart(charts.home_loss_chart, p)
 
 st.subheader("Pages")
 for row in range(0, len(PAGE_CARDS), 2):

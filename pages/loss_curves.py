@@ -4,7 +4,8 @@ import streamlit as st
 from streamlit import column_config
 
 from cecore import charts
-from cecore.explorer import binary_probe, stability_table
+from cecore.charts.binary import binary_explorer, move_probe
+from cecore.explorer import P_MAX, P_MIN, binary_probe, stability_table
 from pages._shared import BIND_URL, show_chart
 
 st.title("Binary cross-entropy")
@@ -19,8 +20,10 @@ with st.container(border=True):
     col_y, col_p, col_switches = st.columns([1, 2, 1.3], vertical_alignment="center")
     y = col_y.segmented_control("True label y", [1, 0], default=1, required=True, key="y",
                                 bind=BIND_URL)
-    p = col_p.slider("Predicted probability p", 0.001, 0.999, 0.25, step=0.001, format="%.3f",
-                     key="p", bind=BIND_URL)
+    p = col_p.slider("Predicted probability p", P_MIN, P_MAX, 0.25, step=0.001, format="%.3f",
+                     key="p", bind=BIND_URL,
+                     help="Where the probe starts; drag the slider under the chart to move it "
+                          "at once. A copied link keeps this value.")
     logit_axis = col_switches.toggle("x-axis: logit z", key="logit_x", bind=BIND_URL)
     log_y = col_switches.toggle("Log-scale y-axis", key="log_y", bind=BIND_URL)
 
@@ -29,13 +32,16 @@ probe = binary_probe(y, p)
 st.subheader("The loss curves and a probe")
 chart_col, text_col = st.columns([3, 2], gap="medium")
 with chart_col:
-    show_chart(charts.binary_loss_curves(logit_axis=logit_axis, log_y=log_y, probes=[probe]))
+    # built once per label and axes; the p slider only moves the probe among its frames
+    show_chart(binary_explorer, y, logit_axis=logit_axis, log_y=log_y, place=(move_probe, p))
 with text_col:
     with st.container(horizontal=True):
         st.metric("J", f"{probe.loss:.4g}")
         st.metric("dJ/dp", f"{probe.dloss_dp:.4g}")
         st.metric("dJ/dz = p − y", f"{probe.dloss_dz:.4g}")
-    st.caption(f"At p = {probe.p:.3f} the logit is z = {probe.z:.3f}.")
+    st.caption(f"At p = {probe.p:.3f} (the slider above) the logit is z = {probe.z:.3f}. "
+               "Drag the slider under the chart: the probe, its tangent and the values in "
+               "the chart follow at once.")
     st.markdown(
         "- Each curve is 0 where the prediction is surely right and rises without bound as it "
         "becomes surely wrong. Halving the probability of the true label always adds "
@@ -51,9 +57,9 @@ with text_col:
 st.subheader("Cross-entropy against squared error")
 loss_col, grad_col = st.columns(2, gap="medium")
 with loss_col:
-    show_chart(charts.ce_vs_mse_loss(y, logit_axis=logit_axis, log_y=log_y))
+    show_chart(charts.ce_vs_mse_loss, y, logit_axis=logit_axis, log_y=log_y)
 with grad_col:
-    show_chart(charts.ce_vs_mse_gradient(y, logit_axis=logit_axis))
+    show_chart(charts.ce_vs_mse_gradient, y, logit_axis=logit_axis)
 st.markdown(
     "Squared error $(p - y)^2$ never exceeds 1: a mistake costs at most 1, however "
     "confident it was. Its gradient with respect to the logit, "

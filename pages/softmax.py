@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cecore import charts
+from cecore.charts.softmax import softmax_explorer
 from cecore.explorer import softmax_state
 from pages._shared import BIND_URL, show_chart
 
@@ -44,47 +45,47 @@ with st.container(horizontal=True):
     st.metric("Loss J", f"{state.loss:.4f}")
     st.metric(f"p(class {true_class})", f"{state.probs[true_class]:.4f}")
 
-probs_col, grad_col = st.columns(2, gap="medium")
-with probs_col:
-    st.subheader("Probabilities")
-    show_chart(charts.softmax_probabilities(state))
+st.subheader(f"Drag z{sweep}: the probabilities, the gradient and the loss")
+chart_col, text_col = st.columns([3, 2], gap="medium")
+with chart_col:
+    # one figure: its frames over z{sweep} are drawn by the browser as the slider moves
+    show_chart(softmax_explorer, state, sweep)
+with text_col:
+    st.caption(f"Drag the slider under the chart to move logit z{sweep}: the bars and the "
+               "loss follow at once. The other logits, T and s are the controls above.")
     st.markdown(
-        "Adding the same number to every logit changes nothing: only differences count. A "
-        "higher temperature flattens the distribution, a lower one sharpens it towards the "
-        "largest logit. Label smoothing takes a share $s$ of the target from the true class and "
-        "spreads it evenly (the green marks), so $J$ can no longer reach 0: the best prediction "
-        "is now $p = t$."
+        "**Probabilities.** Adding the same number to every logit changes nothing: only "
+        "differences count. A higher temperature flattens the distribution, a lower one "
+        "sharpens it towards the largest logit. Label smoothing takes a share $s$ of the "
+        "target from the true class and spreads it evenly (the green marks), so $J$ can no "
+        "longer reach 0: the best prediction is now $p = t$."
     )
-with grad_col:
-    st.subheader("Gradient")
-    show_chart(charts.softmax_gradient(state))
     st.markdown(
-        "The gradient with respect to each logit is $(p_k - t_k)/T$. Without smoothing only "
-        "the true class gets a negative bar, so gradient descent raises its logit, and every "
-        "other logit is pushed down in proportion to the probability it took. With smoothing, "
-        "a class holding less than its share $s/K$ is pulled up too. The bars always sum to "
-        "zero."
+        "**Gradient.** The gradient with respect to each logit is $(p_k - t_k)/T$. Without "
+        "smoothing only the true class gets a negative bar, so gradient descent raises its "
+        "logit, and every other logit is pushed down in proportion to the probability it "
+        "took. With smoothing, a class holding less than its share $s/K$ is pulled up too. "
+        "The bars always sum to zero."
+    )
+    st.markdown(
+        "**Loss.** Sweep the true class's logit and the loss falls; sweep any other and it "
+        "rises, soon along a straight line. These are the binary curves on the logit axis "
+        "again: softmax with two classes is the sigmoid of $z_1 - z_0$. With label smoothing "
+        "the true logit's curve has a minimum and climbs again beyond it: over-confidence "
+        "now costs."
     )
 
-sweep_chart_col, simplex_col = st.columns(2, gap="medium")
-with sweep_chart_col:
-    st.subheader(f"The loss as z{sweep} moves")
-    show_chart(charts.softmax_logit_sweep(state, sweep))
-    st.markdown(
-        "Sweep the true class's logit and the loss falls; sweep any other and it rises, soon "
-        "along a straight line. These are the binary curves on the logit axis again: softmax "
-        "with two classes is the sigmoid of $z_1 - z_0$. With label smoothing the true "
-        "logit's curve has a minimum and climbs again beyond it: over-confidence now costs."
+st.subheader("The loss over the simplex")
+simplex_col, simplex_text_col = st.columns([3, 2], gap="medium")
+if n_classes == 3:
+    with simplex_col:
+        show_chart(charts.simplex_loss, state)
+    simplex_text_col.markdown(
+        "Every prediction for three classes is a point of this triangle; the corners are "
+        "certainties. With a one-hot target the loss depends only on $p$ of the true class, "
+        "so its contours run parallel to the side facing that corner. Smoothing moves the "
+        "lowest point inside the triangle, onto $t$."
     )
-with simplex_col:
-    st.subheader("The loss over the simplex")
-    if n_classes == 3:
-        show_chart(charts.simplex_loss(state))
-        st.markdown(
-            "Every prediction for three classes is a point of this triangle; the corners are "
-            "certainties. With a one-hot target the loss depends only on $p$ of the true class, "
-            "so its contours run parallel to the side facing that corner. Smoothing moves the "
-            "lowest point inside the triangle, onto $t$."
-        )
-    else:
-        st.info("Set K = 3 to see the loss over the triangle of all three-class predictions.")
+else:
+    simplex_col.info("Set K = 3 to see the loss over the triangle of all three-class "
+                     "predictions.")

@@ -27,7 +27,9 @@ from cecore.explorer import (
     squared_error,
     squared_error_logit_gradient,
     stability_table,
+    sweep_states,
     tangent_segment,
+    with_logit,
 )
 from cecore.losses import sigmoid
 
@@ -78,6 +80,22 @@ def test_tangent_passes_through_the_point_with_the_slope(x0, y0, slope):
 def test_tangent_is_clipped_to_the_axis():
     xs, _ = tangent_segment(0.02, 1.0, 0.5, half_width=0.15, half_height=1.5, x_bounds=(0, 1))
     assert xs[0] == 0 and xs[-1] == pytest.approx(0.17)
+
+
+def test_sweep_states_are_with_logit_row_by_row():
+    for logits, true_class, T, s in [([2.0, 1.0, 0.1], 0, 1.0, 0.0),
+                                     (np.linspace(-3, 4, 10), 3, 0.35, 0.1),
+                                     ([0.5, -1.0], 1, 2.5, 0.3)]:
+        state = softmax_state(logits, true_class, T, s)
+        values = np.r_[np.linspace(-10, 10, 101), 0.33]
+        sweeps = sweep_states(state, 1, values)
+        for row, value in enumerate(values):
+            one = with_logit(state, 1, value)
+            assert one.logits[1] == value and one.logits[0] == state.logits[0]
+            # the same arithmetic: equal to the last bit
+            assert np.array_equal(sweeps.probs[row], one.probs)
+            assert np.array_equal(sweeps.grad[row], one.grad)
+            assert sweeps.loss[row] == one.loss
 
 
 def test_squared_error_and_its_logit_gradient():

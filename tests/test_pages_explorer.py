@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cecore import charts as cecore_charts
+from cecore.charts.binary import probe_grid
+from cecore.charts.softmax import sweep_grid
 from cecore.explorer import QUIZ, smoothed_target
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -40,10 +43,15 @@ def as_array(value):
     return np.array(value, dtype=float)
 
 
+def spec(at, index=0):
+    """The page's ``index``-th Plotly figure as the browser gets it."""
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
 def chart(at, index=0):
     """Traces of the page's ``index``-th Plotly chart, keyed by name, as the browser gets them."""
-    spec = json.loads(at.get("plotly_chart")[index].proto.spec)
-    return {trace["name"]: trace for trace in spec["data"]}, spec["layout"]
+    figure = spec(at, index)
+    return {trace["name"]: trace for trace in figure["data"]}, figure["layout"]
 
 
 def point(trace):
@@ -116,6 +124,66 @@ def test_loss_curves_restores_a_shared_link():
     assert chart(at)[1]["yaxis"]["type"] == "log"
 
 
+def in_chart_slider(figure):
+    """The in-chart slider's starting step, and the values text the figure shows (which is
+    also that step's frame's)."""
+    active = figure["layout"]["sliders"][0]["active"]
+    (text,) = [t["text"][0] for t in figure["data"] if t["name"] == "values"]
+    assert figure["frames"][active]["data"][-1]["text"][0] == text
+    return active, text
+
+
+def test_the_in_chart_slider_starts_at_the_p_of_the_link_and_follows_the_p_slider():
+    at = open_page("pages/loss_curves.py", p="0.02", y="0")
+    figure = spec(at)
+    grid, active = probe_grid(0.02)
+    assert len(figure["frames"]) == len(grid)
+    index, text = in_chart_slider(figure)
+    assert index == active and text.startswith("p = 0.02 ·")
+    assert f"J = {-np.log(0.98):.4g}" in text
+    assert len(at.get("plotly_chart")[0].proto.spec) < 300_000
+    at.slider(key="p").set_value(0.731).run()
+    index, text = in_chart_slider(spec(at))
+    assert index == probe_grid(0.731)[1] and text.startswith("p = 0.731 ·")
+    at.toggle(key="logit_x").set_value(True).run()
+    index, text = in_chart_slider(spec(at))
+    assert index == probe_grid(0.731, logit_axis=True)[1]
+    assert f"z = {np.log(0.731 / 0.269):.3f}" in text
+
+
+def starts_at(at):
+    """The p the in-chart slider of the page's explorer starts at (from its values text)."""
+    return in_chart_slider(spec(at))[1].split(" ·")[0]
+
+
+def test_sessions_sharing_a_kept_figure_each_see_their_own_p():
+    first, second = open_page("pages/loss_curves.py", p="0.3"), open_page(
+        "pages/loss_curves.py", p="0.7")
+    for value in (0.41, 0.42):
+        first.slider(key="p").set_value(value).run()
+        assert starts_at(second) == "p = 0.7"
+        second.run()
+        assert starts_at(second) == "p = 0.7"
+        assert starts_at(first) == f"p = {value:g}"
+
+
+def test_a_chart_whose_arguments_did_not_change_is_not_rebuilt(monkeypatch):
+    builds = []
+    original = cecore_charts.ce_vs_mse_gradient
+
+    def counting(*args, **kwargs):
+        builds.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cecore_charts, "ce_vs_mse_gradient", counting)
+    at = open_page("pages/loss_curves.py", y="1")
+    for value in (0.3, 0.4, 0.5):
+        at.slider(key="p").set_value(value).run()
+    assert len(builds) <= 1  # built at most once (kept from an earlier test otherwise)
+    at.segmented_control(key="y").set_value(0).run()
+    assert builds[-1] == (0,)
+
+
 @pytest.mark.parametrize("query", [
     {"y": "7", "p": "1.5", "log_y": "maybe", "logit_x": "2"},
     {"y": "one", "p": "nan", "log_y": ""},
@@ -135,9 +203,12 @@ def test_stability_table_is_on_the_page():
 
 
 # --------------------------------------------------------------------------- softmax
-def bar_values(traces):
-    """Per-class values of a chart that splits one series into two bar traces."""
-    return np.nansum([as_array(t["y"]) for t in traces.values() if t["type"] == "bar"], axis=0)
+def bar_values(traces, names=("p, true class", "p, other classes")):
+    """Per-class values of a series split into two bar traces (the probabilities)."""
+    return np.nansum([as_array(traces[name]["y"]) for name in names], axis=0)
+
+
+GRADIENT = ("dJ/dz < 0: logit goes up", "dJ/dz > 0: logit goes down")
 
 
 def softmax(z):
@@ -147,19 +218,37 @@ def softmax(z):
 
 def test_softmax_bars_follow_the_logits():
     at = open_page("pages/softmax.py")
-    np.testing.assert_allclose(bar_values(chart(at)[0]), softmax([2.0, 1.0, 0.1]), rtol=1e-9)
+    np.testing.assert_allclose(bar_values(chart(at)[0]), softmax([2.0, 1.0, 0.1]), rtol=1e-6)
     at.slider(key="z2").set_value(3.0).run()
     probs = softmax([2.0, 1.0, 3.0])
-    np.testing.assert_allclose(bar_values(chart(at)[0]), probs, rtol=1e-9)
-    np.testing.assert_allclose(bar_values(chart(at, 1)[0]), probs - [1, 0, 0], atol=1e-12)
+    traces, _ = chart(at)
+    np.testing.assert_allclose(bar_values(traces), probs, rtol=1e-6)
+    np.testing.assert_allclose(bar_values(traces, GRADIENT), probs - [1, 0, 0], atol=1e-7)
     assert float(at.metric[0].value) == pytest.approx(-np.log(probs[0]), abs=1e-4)
+
+
+def test_softmax_in_chart_slider_sweeps_the_chosen_logit():
+    at = open_page("pages/softmax.py", sweep="1", z1="-2.3")
+    figure = spec(at)
+    grid, active = sweep_grid(-2.3)
+    slider = figure["layout"]["sliders"][0]
+    assert slider["active"] == active
+    assert figure["frames"][active]["data"][-1]["text"][0].startswith("z1 = −2.30 ·")
+    assert len(figure["frames"]) == len(grid) and len(at.get("plotly_chart")[0].proto.spec) < 300_000
+    # the last frame: z1 = 10, the others as the sliders say
+    last = {trace["type"] + str(i): trace for i, trace in enumerate(figure["frames"][-1]["data"])}
+    probs = softmax([2.0, 10.0, 0.1])
+    np.testing.assert_allclose(np.nansum([np.array(last["bar0"]["y"], dtype=float),
+                                          np.array(last["bar1"]["y"], dtype=float)], axis=0),
+                               probs, rtol=1e-6)
+    assert "z1 = 10.00" in last["scatter5"]["text"][0]
 
 
 def test_softmax_simplex_appears_only_for_three_classes():
     at = open_page("pages/softmax.py")
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 2  # the explorer and the simplex
     at.slider(key="classes").set_value(4).run()
-    assert len(at.get("plotly_chart")) == 3 and at.info
+    assert len(at.get("plotly_chart")) == 1 and at.info
 
 
 def test_softmax_restores_a_shared_link():
@@ -167,11 +256,11 @@ def test_softmax_restores_a_shared_link():
                    smoothing="0.1", z3="1.5", sweep="3")
     probs = softmax(np.array([2.0, 1.0, 0.1, 1.5]) / 2.0)
     traces, _ = chart(at)
-    np.testing.assert_allclose(bar_values(traces), probs, rtol=1e-9)
+    np.testing.assert_allclose(bar_values(traces), probs, rtol=1e-6)
     np.testing.assert_allclose(as_array(traces["target t"]["y"]), smoothed_target(2, 4, 0.1))
-    np.testing.assert_allclose(bar_values(chart(at, 1)[0]),
-                               (probs - smoothed_target(2, 4, 0.1)) / 2.0, atol=1e-12)
-    assert point(chart(at, 2)[0]["current z3"])[0] == 1.5
+    np.testing.assert_allclose(bar_values(traces, GRADIENT),
+                               (probs - smoothed_target(2, 4, 0.1)) / 2.0, atol=1e-7)
+    assert point(traces["current z3"])[0] == 1.5
 
 
 def test_softmax_bad_parameters_fall_back_to_defaults():

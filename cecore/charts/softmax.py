@@ -1,5 +1,6 @@
 """Charts of the softmax explorer and the information section: probabilities, gradient
-bars, a swept logit, the loss over the simplex, two distributions side by side.
+bars, a swept logit (dragged by an in-chart slider in :func:`softmax_explorer`), the loss
+over the simplex, two distributions side by side.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from cecore.charts.style import (
     PANEL_CHART_HEIGHT,
     SEQUENTIAL_SCALE,
     base_layout,
+    frame_slider,
+    frames,
+    replace_nearest,
+    rounded,
+    signed,
+    values_text,
 )
 from cecore.explorer import (
     Z_MAX,
@@ -23,6 +30,7 @@ from cecore.explorer import (
     logit_sweep,
     simplex_grid,
     simplex_losses,
+    sweep_states,
 )
 
 
@@ -152,3 +160,125 @@ def distribution_bars(p, q, labels):
                                     height=PANEL_CHART_HEIGHT))
     fig.update_yaxes(range=[0, 1.05])
     return fig
+
+
+# --------------------------------------------------------------------------- dragged logit
+SWEEP_STEP = 0.2
+"""Spacing of the in-chart slider's steps over the swept logit, on ``[Z_MIN, Z_MAX]``
+(101 steps: a figure's frames cost their size in the page and their number in building)."""
+
+
+def sweep_steps(step=SWEEP_STEP):
+    """The swept logit's steps before :func:`sweep_grid` puts the logit's value among them:
+    the multiples of ``step`` in ``[Z_MIN, Z_MAX]``."""
+    k = np.arange(np.ceil(Z_MIN / step - 1e-9), np.floor(Z_MAX / step + 1e-9) + 1)
+    return np.round(k * step, 10)
+
+
+def sweep_grid(value, *, step=SWEEP_STEP):
+    """:func:`sweep_steps` with the step nearest to ``value`` replaced by ``value``
+    (:func:`replace_nearest`). Returns ``(ascending values, index of value)``."""
+    return replace_nearest(sweep_steps(step), value)
+
+
+SWEEP_TRACES = (0, 1, 3, 4, 6, 7)
+"""Indices, in :func:`softmax_explorer`, of the traces its frames change: the probability
+bars (true class, others), the gradient bars (negative, positive), the marker on the loss
+curve and the values text. The target marks (2) and the loss curve (5) stay."""
+EXPLORER_HEIGHT = 760
+ROWS = {"p": [0.70, 1.0], "grad": [0.38, 0.62], "loss": [0.0, 0.26]}  # y-domains, top down
+
+
+def _split(values, first):
+    """``values`` where ``first`` is true and where it is not, rounded, None elsewhere."""
+    values = np.asarray(values, dtype=np.float64)
+    return (rounded(np.where(first, values, np.nan)),
+            rounded(np.where(first, np.nan, values)))
+
+
+def sweep_values(value, loss, p_true, *, index, true_class):
+    """The values the dragged logit shows in the chart: z_index, J and p of the true class."""
+    return (f"z{index} = {signed(value, '.2f')} · J = {signed(loss)} · "
+            f"p(class {true_class}) = {p_true:.4f}")
+
+
+def sweep_frame(sweeps, row, true_class):
+    """The partial traces ``SWEEP_TRACES`` for one value of the swept logit (row ``row`` of
+    a :class:`~cecore.explorer.SweepStates`): the bars of p = softmax(z / T) (true class
+    apart), of dJ/dz = (p - t) / T (negative apart), the marker (z_index, J) and the text of
+    :func:`sweep_values`; floats rounded."""
+    probs, grad = sweeps.probs[row], sweeps.grad[row]
+    value, loss = sweeps.values[row], sweeps.loss[row]
+    p_true, p_other = _split(probs, np.arange(probs.size) == true_class)
+    g_neg, g_pos = _split(grad, grad < 0)
+    return [
+        {"type": "bar", "y": p_true}, {"type": "bar", "y": p_other},
+        {"type": "bar", "y": g_neg}, {"type": "bar", "y": g_pos},
+        {"type": "scatter", "x": rounded([value]), "y": rounded([loss])},
+        {"type": "scatter", "text": [sweep_values(value, loss, probs[true_class], index=sweeps.index,
+                                                  true_class=true_class)]},
+    ]
+
+
+def softmax_explorer(state, index, *, n=401):
+    """Probabilities, gradient and the loss curve of logit ``index``, one above the other,
+    with an in-chart slider that drags that logit (the others, T and s as in ``state``)
+    without a script rerun.
+
+    Rows: bars of p = softmax(z / T) with the target t = (1 - s) onehot + s / K marked; bars
+    of dJ/dz_k = (p_k - t_k) / T; J as z_index sweeps [-10, 10] with a marker at its value.
+    One frame (:func:`sweep_frame`) per step of :func:`sweep_grid`, the
+    states of all steps computed at once (:func:`~cecore.explorer.sweep_states`); the frames
+    change only ``SWEEP_TRACES``. The slider starts at ``state.logits[index]``: that step is
+    exactly the value, and the figure's traces show it.
+    """
+    grid, active = sweep_grid(state.logits[index])
+    sweeps = sweep_states(state, index, grid)
+    steps = [sweep_frame(sweeps, row, state.true_class) for row in range(grid.size)]
+    labels = [f"class {k}" for k in range(state.probs.size)]
+    name = f"z{index}"
+    p_true, p_other, g_neg, g_pos, marker, text = steps[active]
+    curve_z = np.linspace(Z_MIN, Z_MAX, n)
+    curve = logit_sweep(state, index, curve_z)
+    bar = {"type": "bar", "x": labels, "xaxis": "x", "yaxis": "y",
+           "hovertemplate": "%{x}: p = %{y:.4f}<extra></extra>"}
+    grad_bar = {"type": "bar", "x": labels, "xaxis": "x2", "yaxis": "y2",
+                "hovertemplate": "%{x}: dJ/dz = %{y:.4f}<extra></extra>"}
+    curve_line = {"type": "scatter", "xaxis": "x3", "yaxis": "y3", "showlegend": False,
+                  "hovertemplate": name + " = %{x:.2f}<br>J = %{y:.4g}<extra></extra>"}
+    bound = 1.05 / min(state.temperature, 1.0)  # |p - t| <= 1
+    top = max(float(np.max(curve)), float(np.max(sweeps.loss)))
+    layout = base_layout(height=EXPLORER_HEIGHT, barmode="overlay",
+                         y_title="probability p = softmax(z / T)")
+    layout["xaxis"].update(anchor="y")
+    layout["yaxis"].update(domain=ROWS["p"], range=[0, 1.05], anchor="x")
+    layout.update(
+        xaxis2={"anchor": "y2", "matches": "x", "automargin": True},
+        yaxis2={"domain": ROWS["grad"], "anchor": "x2", "range": [-bound, bound],
+                "zeroline": True, "automargin": True,
+                "title": {"text": "dJ/dz = (p − t) / T"}},
+        xaxis3={"anchor": "y3", "range": [Z_MIN - 0.3, Z_MAX + 0.3], "automargin": True,
+                "title": {"text": f"logit {name}"}},
+        yaxis3={"domain": ROWS["loss"], "anchor": "x3", "range": [0, 1.3 * top],
+                "automargin": True, "title": {"text": AXIS_LOSS}},
+        sliders=[frame_slider(grid.size, active)],
+    )
+    return go.Figure(data=[
+        {**bar, "y": p_true["y"], "name": "p, true class", "marker": {"color": COLOR_Y1}},
+        {**bar, "y": p_other["y"], "name": "p, other classes", "marker": {"color": COLOR_Y0}},
+        {**bar, "type": "scatter", "y": rounded(state.target), "name": "target t",
+         "mode": "markers", "hovertemplate": "%{x}: t = %{y:.4f}<extra></extra>",
+         "marker": {"color": COLOR_ACCENT, "symbol": "line-ew-open", "size": 24,
+                    "line": {"width": 4, "color": COLOR_ACCENT}}},
+        {**grad_bar, "y": g_neg["y"], "name": "dJ/dz < 0: logit goes up",
+         "marker": {"color": COLOR_Y1}},
+        {**grad_bar, "y": g_pos["y"], "name": "dJ/dz > 0: logit goes down",
+         "marker": {"color": COLOR_Y0}},
+        {**curve_line, "x": curve_z, "y": curve, "mode": "lines",
+         "name": f"loss J as {name} moves", "line": {"color": COLOR_Y1, "width": 2.5}},
+        {**curve_line, **marker, "mode": "markers", "name": f"current {name}",
+         "cliponaxis": False, "marker": {"color": COLOR_Y0, "size": 13, "symbol": "diamond",
+                                         "line": {"color": "white", "width": 1.5}}},
+        values_text(text["text"][0], x=0.0, y=1.3 * top, xaxis="x3", yaxis="y3"),
+    ], layout=layout, frames=frames(steps, SWEEP_TRACES))
+

@@ -7,6 +7,11 @@ background or font colour, so the Streamlit theme (light or dark) supplies them.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
 OKABE_ITO = {
     "orange": "#E69F00",
     "sky_blue": "#56B4E9",
@@ -28,26 +33,126 @@ CHART_HEIGHT = 380
 SMALL_CHART_HEIGHT = 280
 
 
+MODEBAR_STRIP = 34
+"""Pixels at the top of every chart kept for Plotly's mode bar (its buttons are 26 px tall
+with padding): the title and the legend start below it, so they never sit under the bar."""
+TITLE_STRIP = 28
+
+
 def base_layout(*, title=None, x_title=None, y_title=None, height=CHART_HEIGHT, **overrides):
     """Layout shared by every chart: compact margins, legend in a row above the plot.
 
-    Returns a dict for ``fig.update_layout(**base_layout(...))``; ``overrides`` win.
+    The legend is placed in pixels from the top of the figure (``yref="container"``, the
+    figure's height is fixed): below a strip of ``MODEBAR_STRIP`` px for the mode bar (and
+    the title, when there is one). A container-placed legend reserves its own room, so when
+    it wraps onto more rows on a narrow screen the plot moves down instead of the legend
+    growing into the mode bar. Returns a dict for ``fig.update_layout(**base_layout(...))``;
+    ``overrides`` win.
     """
+    top = MODEBAR_STRIP + (TITLE_STRIP if title else 0)
     layout = {
         "height": height,
-        "margin": {"l": 10, "r": 10, "t": 60 if title else 30, "b": 10},
-        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0,
-                   "yanchor": "bottom"},
+        "margin": {"l": 10, "r": 10, "t": top + 8, "b": 10},
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "yref": "container",
+                   "y": 1 - top / height, "yanchor": "top"},
         "hovermode": "closest",
         "xaxis": {"title": {"text": x_title}, "automargin": True},
         "yaxis": {"title": {"text": y_title}, "automargin": True},
     }
     if title:
-        layout["title"] = {"text": title, "x": 0, "xanchor": "left", "y": 0.98,
-                           "yanchor": "top"}
-        layout["legend"]["y"] = 1.02
+        layout["title"] = {"text": title, "x": 0, "xanchor": "left", "yref": "container",
+                           "y": 1 - MODEBAR_STRIP / height, "yanchor": "top"}
     layout.update(overrides)
     return layout
+
+
+FIGURE_DIGITS = 7
+
+
+def rounded(values, digits=FIGURE_DIGITS):
+    """``values`` rounded to ``digits`` significant digits, as Python floats (a list for an
+    array-like), NaN and infinities as None (JSON null: a gap in a line).
+
+    For data that goes into a figure's JSON as text: ``0.25`` instead of 17 digits (numpy
+    arrays would be sent as 8 bytes per value in base64 whatever their digits).
+    """
+    def one(v):
+        v = float(v)
+        return float(f"{v:.{digits}g}") if math.isfinite(v) else None
+
+    if np.ndim(values) == 0:
+        return one(values)
+    return [rounded(v, digits) if np.ndim(v) else one(v) for v in values]
+
+
+def signed(value, spec=".4g"):
+    """``format(value, spec)`` with a true minus sign (−), for chart text."""
+    return format(value, spec).replace("-", "−")
+
+
+def replace_nearest(grid, value, *, atol=1e-9):
+    """``grid`` (ascending, ``grid[0] <= value <= grid[-1]``) with its point nearest to
+    ``value`` replaced by ``value``, and the index of that point.
+
+    An end point is kept unless it is within ``atol`` of ``value`` (its inner neighbour is
+    replaced instead), so the steps still reach both ends. The result stays strictly
+    ascending and as long as ``grid``; ``steps[index] == value`` exactly. Returns
+    ``(steps, index)``.
+    """
+    steps = np.array(grid, dtype=np.float64)
+    value = float(value)
+    index = int(np.argmin(np.abs(steps - value)))
+    if abs(steps[index] - value) > atol and steps.size > 2:
+        index = min(max(index, 1), steps.size - 2)
+    steps[index] = value
+    return steps, index
+
+
+ANIMATE_AT_ONCE = {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
+                   "transition": {"duration": 0}}
+"""``Plotly.animate`` options of an in-chart slider step: jump to the frame, no transition,
+no full redraw (only the traces named in the frame are restyled)."""
+SLIDER_GREY = "rgba(128, 128, 128, {})"  # readable on the light and the dark theme
+
+
+def frame_slider(n_steps, active, *, pad_top=48):
+    """An in-chart slider (``layout.sliders[0]``) under the plot: step ``k`` animates to the
+    frame named ``str(k)`` (see :func:`frames`); it starts at step ``active``.
+
+    The steps have no labels and the slider shows no current value: the chart writes the
+    values of the current step itself (:func:`values_text`), and the slider lies under an
+    x-axis with its own ticks. Plotly measures every label twice (as a tick label and as a
+    current value) each time it draws the slider, which a rerun of the page makes it do.
+    """
+    return {
+        "active": int(active),
+        "steps": [{"method": "animate", "label": "", "args": [[str(k)], ANIMATE_AT_ONCE]}
+                  for k in range(n_steps)],
+        "currentvalue": {"visible": False},
+        "x": 0, "len": 1, "xanchor": "left", "y": 0, "yanchor": "top",
+        "pad": {"t": pad_top, "b": 12, "l": 0, "r": 0},
+        "transition": {"duration": 0},
+        "bgcolor": SLIDER_GREY.format(0.25), "bordercolor": SLIDER_GREY.format(0.7),
+        "activebgcolor": SLIDER_GREY.format(0.6), "tickcolor": SLIDER_GREY.format(0.9),
+        "borderwidth": 1, "ticklen": 5, "minorticklen": 2,
+    }
+
+
+def frames(per_step, traces):
+    """Plotly frames named ``"0"``, ``"1"``, ...: frame ``k`` sets the traces at indices
+    ``traces`` to the partial traces ``per_step[k]`` (the other traces are not resent)."""
+    traces = list(traces)
+    return [{"name": str(k), "traces": traces, "data": list(data)}
+            for k, data in enumerate(per_step)]
+
+
+def values_text(text, *, x, y, xaxis="x", yaxis="y", position="bottom center"):
+    """A text trace at ``(x, y)`` in the data coordinates of ``(xaxis, yaxis)`` (put it at
+    the top of a fixed range), for the values that the frames of an in-chart slider
+    update: a frame can change a trace's text, not an annotation's."""
+    return go.Scatter(x=[x], y=[y], text=[text], mode="text", textposition=position,
+                      xaxis=xaxis, yaxis=yaxis, showlegend=False, hoverinfo="skip",
+                      cliponaxis=False, name="values")
 
 
 PANEL_CHART_HEIGHT = SMALL_CHART_HEIGHT + 40  # the charts shown two to a row
