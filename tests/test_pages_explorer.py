@@ -357,3 +357,19 @@ def test_home_chart_follows_its_slider_and_links_every_page():
     links = {link.proto.page: link.proto.query_string for link in at.get("page_link")}
     assert set(links) == {"loss_curves", "softmax", "likelihood", "train"}
     assert "p=0.9" in [link.proto.query_string for link in at.get("page_link")]
+
+
+def test_the_binary_page_draws_focal_loss_for_the_chosen_gamma():
+    from cecore.focal import focal_loss
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/loss_curves.py")
+    at.query_params["gamma"] = "5"
+    at.run()
+    assert not at.exception and at.slider(key="gamma").value == 5.0
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    traces = [t for f in figures for t in f["data"] if t.get("name") == "focal loss (γ = 5)"]
+    assert traces
+    x, y = as_array(traces[0]["x"]).astype(float), as_array(traces[0]["y"]).astype(float)
+    inside = (x > 0) & (x < 1)
+    np.testing.assert_allclose(y[inside], focal_loss(1, x[inside], 5.0), rtol=1e-6)
