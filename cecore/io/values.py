@@ -45,6 +45,11 @@ def has_number_dtype(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
+def is_number_dtype(dtype) -> bool:
+    """Whether a column of this dtype holds numbers: integer or float, booleans excluded."""
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
 def is_text(series: pd.Series) -> bool:
     """Whether a column holds strings (pandas "str" dtype or Python objects)."""
     return is_text_dtype(series.dtype)
