@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cecore import charts, column_choice
 from cecore.data import describe_columns, prepare, read_csv, suggest_features, suggest_target
+from cecore.evaluation import largest_inputs
 from cecore.io.numbers import (
     beyond_float_precision_columns,
     decimal_mark_columns,
@@ -185,3 +187,51 @@ def test_fitting_by_position_is_fitting_by_name():
     assert list(by_position.get_feature_names_out()) == list(by_name.get_feature_names_out())
     rows = pd.DataFrame(np.random.default_rng(1).normal(size=(5, 6)), columns=names)
     np.testing.assert_array_equal(by_position.transform(rows), by_name.transform(rows))
+
+
+# --------------------------------------------------------------------------- the page's helpers
+def test_the_column_choice_helpers():
+    names = [f"x{j}" for j in range(1200)] + ["Label"]
+    assert column_choice.matching(names, " LAB ") == ["Label"]
+    assert column_choice.matching(names, "") == names
+    offered, note = column_choice.offered(names, ["x5", "Label"], "x1")
+    assert offered[:5] == ["x5", "Label", "x1", "x10", "x11"] and note is None
+    assert len(offered) == 2 + 1 + 10 + 100 + 200  # x1, x10.., x100.., x1000..x1199
+    offered, note = column_choice.offered(names, ["x5", "Label"], "X")
+    assert offered[:4] == ["x5", "Label", "x0", "x1"]
+    assert len(offered) == 2 + column_choice.MAX_OFFERED
+    assert note == ("The list offers 500 of the 1,199 matching columns not chosen yet: type "
+                    "part of a name in the filter to find the others.")
+    assert column_choice.column_pages(1201) == 25 and column_choice.column_pages(0) == 1
+    assert column_choice.page_of_columns(1201, 25) == (1200, 1201)
+    assert column_choice.page_of_columns(1201, 99) == (1200, 1201)
+    assert column_choice.page_note(50, 100, 20_000) == "Columns 51 to 100 of 20,000."
+    assert column_choice.numeric_note(20_000, 20_000, None) == "Using 20,000 numeric columns."
+    assert column_choice.numeric_note(12, 20_000, " x1 ") == (
+        "Using 12 of the 20,000 numeric columns: those whose name contains 'x1'.")
+    described = pd.DataFrame({"name": ["a", "b", "c"], "kind": ["numeric", "id", "numeric"]})
+    assert column_choice.numeric_columns(described, ["c", "b", "a"]) == ["c", "a"]
+    assert not column_choice.is_wide(["a"] * column_choice.WIDE_FEATURES)
+    assert column_choice.is_wide(["a"] * (column_choice.WIDE_FEATURES + 1))
+
+
+def test_the_weights_chart_shows_the_largest_30_with_a_note():
+    rng = np.random.default_rng(2)
+    w = rng.normal(size=20_000)
+    coefficients = pd.DataFrame([w], index=["yes"], columns=[f"g{j}" for j in range(20_000)])
+    fig = charts.coefficient_bars(coefficients, "yes")
+    largest = np.argsort(-np.abs(w))[:30]
+    assert list(fig.data[0].y) == [f"g{j}" for j in largest[::-1]]
+    np.testing.assert_array_equal(fig.data[0].x, w[largest[::-1]])
+    assert fig.layout.title.text == "30 of 20,000 weights, the largest by |w|"
+    few = charts.coefficient_bars(coefficients.iloc[:, :5], "yes")
+    assert len(few.data[0].y) == 5 and few.layout.title.text is None
+
+
+def test_the_largest_inputs_count_their_one_hot_and_date_features():
+    features = ["age", "city", "signup", "city_size"]
+    names = ["age", "city_size", "city=Nice", "city=Paris", "signup_year", "signup_month"]
+    coef = np.array([[0.1, 0.2, -0.9, 0.3, 0.05, 0.0], [0.0, 0.0, 0.1, 0.0, -0.4, 0.0]])
+    assert largest_inputs(features, coef, names, 2) == ["city", "signup"]
+    assert largest_inputs(features, coef, names, 3) == ["city", "signup", "city_size"]
+    assert largest_inputs(features, coef, names, 10) == features

@@ -204,24 +204,29 @@ def test_a_legit_file_loads_and_trains(legit_page, file, screenshot_dir):
     app = legit_page
     had_model = app.main().get_by_test_id("stDownloadButton").count() == 3
     app.upload(file.name, file.content)
-    expect(app.alerts("error")).to_have_count(0)
+    # States, each with a generous timeout: a wide or long file takes seconds to read,
+    # describe and prepare, and more on a machine busy with other work
     expect(app.main().get_by_test_id("stExpander").first).to_contain_text(
-        f"Preview of the file '{file.name}'")
+        f"Preview of the file '{file.name}'", timeout=LONG)
+    expect(app.button("train_start")).to_be_enabled(timeout=LONG)
+    expect(app.alerts("error")).to_have_count(0)
     app.choose_target(file.target)
     if had_model:  # the previous results stay until Train is pressed
-        expect(app.alerts("warning")).to_contain_text("The data or settings changed")
+        expect(app.alerts("warning")).to_contain_text("The data or settings changed",
+                                                      timeout=LONG)
         expect(app.main().get_by_test_id("stDownloadButton")).to_have_count(3)
     if file.id in PAGE_SAYS:
         assert PAGE_SAYS[file.id] in app.text(app.main()), PAGE_SAYS[file.id]
     app.assert_healthy()
 
     app.train(timeout=3 * LONG)
+    expect(app.alerts("success").or_(app.alerts("info"))).to_contain_text(
+        re.compile("Converged|Stopped after max_epochs"), timeout=LONG)
+    expect(app.main().get_by_role("heading", name="Compared with scikit-learn")).to_be_visible(
+        timeout=LONG)
+    expect(app.main().get_by_test_id("stDownloadButton")).to_have_count(3, timeout=LONG)
     expect(app.alerts("error")).to_have_count(0)
     expect(app.alerts("warning")).to_have_count(0)
-    expect(app.alerts("success").or_(app.alerts("info"))).to_contain_text(
-        re.compile("Converged|Stopped after max_epochs"))
-    expect(app.main().get_by_role("heading", name="Compared with scikit-learn")).to_be_visible()
-    expect(app.main().get_by_test_id("stDownloadButton")).to_have_count(3)
     app.assert_healthy()
     assert_no_foreign(app)
     if file.id in ("markup", "formulas"):
