@@ -127,7 +127,8 @@ def _worst_rows(predictions, inputs, features, coef, feature_names):
         return worst, None
     kept = set(largest_inputs(features, coef, feature_names, WORST_INPUTS))
     shown = [column for feature, column in zip(features, inputs, strict=True) if feature in kept]
-    outputs = [c for c in predictions.columns if c not in set(inputs)]
+    input_columns = set(inputs)
+    outputs = [c for c in predictions.columns.tolist() if c not in input_columns]
     note = (f"The worst rows show the {len(shown)} of {len(inputs):,} input columns with the "
             "largest weights (|w|); the predictions download has them all.")
     return worst[outputs + shown], note

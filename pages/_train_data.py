@@ -139,12 +139,13 @@ def column_page(n_columns):
         return 0, n_columns
     if state.get(COLUMNS_PAGE, 1) > pages:  # a narrower table than the last one
         state[COLUMNS_PAGE] = pages
-    page = st.number_input(f"Columns page (of {pages:,})", min_value=1, max_value=pages,
-                           step=1, key=COLUMNS_PAGE,
-                           help=f"The preview shows {column_choice.PAGE_COLUMNS} columns "
-                                "at a time.")
+    left, right = st.columns([1, 3], vertical_alignment="bottom")
+    page = left.number_input(f"Columns page (of {pages:,})", min_value=1, max_value=pages,
+                             step=1, key=COLUMNS_PAGE,
+                             help=f"The preview shows {column_choice.PAGE_COLUMNS} columns "
+                                  "at a time.")
     start, stop = column_choice.page_of_columns(n_columns, page)
-    st.caption(column_choice.page_note(start, stop, n_columns))
+    right.caption(column_choice.page_note(start, stop, n_columns))
     return start, stop
 
 
