@@ -149,7 +149,7 @@ def exclusion_reason(series: pd.Series | None, profile: ColumnProfile) -> str | 
     if profile.kind == "id":
         return "an identifier: every row has a different value"
     if profile.kind == "text":
-        n_present = (len(series) if profile.rows is None else profile.rows) - profile.missing
+        n_present = len(series) - profile.missing if profile.rows is None else profile.present
         return f"free text: {profile.distinct} different values in {n_present} rows"
     if profile.kind == "datetime":
         return "a date: left out unless dates are expanded into year, month, day and weekday"
@@ -177,6 +177,7 @@ def column_profile(series: pd.Series, name: str) -> ColumnProfile:
 
 
 def _column_profile(series: pd.Series, name: str) -> ColumnProfile:
+    """The profile of one column, its ``value`` and ``rows`` left for the caller."""
     if has_number_dtype(series):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         # integers are counted as they are: 2**60 and 2**60 + 1 are one float64
