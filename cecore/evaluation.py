@@ -23,6 +23,7 @@ from cecore.probability_report import (
 )
 
 WORST_ROWS = 10
+WORST_INPUTS = 10  # input columns the worst rows show: those with the largest weights
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Results:
     class), one column per model feature (standardized when scaling is on).
     ``probabilities`` says what the probabilities are worth on those rows; ``temperature``
     is the temperature scaling fitted on the run's validation rows (None without them).
+    ``predictions`` has every input column; ``worst``, its WORST_ROWS rows of highest loss,
+    only the WORST_INPUTS with the largest weights (see :func:`largest_inputs`), and
+    ``worst_note`` says so when it leaves inputs out.
     """
 
     comparison: Comparison
@@ -48,6 +52,7 @@ class Results:
     worst: pd.DataFrame
     probabilities: ProbabilityReport
     temperature: TemperatureScaling | None
+    worst_note: str | None = None
 
 
 def evaluate_run(run):
@@ -72,8 +77,8 @@ def evaluate_run(run):
     coefficients = pd.DataFrame(model.coef_, index=pd.Index(row_names, name="weights for"),
                                 columns=p.feature_names)
     losses = cross_entropy(y, proba, reduction="none")
-    predictions = _predictions(run, split, y, proba, losses)
-    worst = predictions.sort_values("loss", ascending=False, kind="stable").head(WORST_ROWS)
+    predictions, inputs = _predictions(run, split, y, proba, losses)
+    worst, worst_note = _worst_rows(predictions, inputs, p.features, model.coef_, p.feature_names)
     temperature = None
     if len(run.y_validation):
         temperature = temperature_scaling(model.decision_function(run.X_validation),
@@ -84,7 +89,7 @@ def evaluate_run(run):
                    coefficients=coefficients, sample_losses=losses, predictions=predictions,
                    worst=worst,
                    probabilities=probability_report(y, proba, names),
-                   temperature=temperature)
+                   temperature=temperature, worst_note=worst_note)
 
 
 def evaluated_positions(run, split):
@@ -95,7 +100,8 @@ def evaluated_positions(run, split):
 
 def _predictions(run, split, y, proba, losses):
     """One row per evaluated row: its label in the table, true and predicted class, the
-    probabilities, the loss, then its input columns as they were in the table."""
+    probabilities, the loss, then its input columns as they were in the table; and the
+    names of those columns in it (``input x`` for an input named like another column)."""
     p, names = run.prepared, np.asarray(run.class_names(), dtype=object)
     positions = evaluated_positions(run, split)
     frame = pd.DataFrame({
@@ -107,11 +113,45 @@ def _predictions(run, split, y, proba, losses):
     })
     for k, name in enumerate(names):
         frame[f"p({name})"] = proba[:, k]
-    if run.frame is not None:
-        inputs = run.frame.loc[p.row_index[positions], p.features].reset_index(drop=True)
-        inputs.columns = [f"input {c}" if c in frame.columns else c for c in inputs.columns]
-        frame = pd.concat([frame, inputs], axis=1)
-    return frame
+    if run.frame is None:
+        return frame, []
+    inputs = run.frame.loc[p.row_index[positions], p.features].reset_index(drop=True)
+    inputs.columns = [f"input {c}" if c in frame.columns else c for c in inputs.columns]
+    return pd.concat([frame, inputs], axis=1), list(inputs.columns)
+
+
+def _worst_rows(predictions, inputs, features, coef, feature_names):
+    """The WORST_ROWS rows of highest loss, with the WORST_INPUTS input columns of the
+    largest weights (in table order), and the note when inputs are left out."""
+    worst = predictions.sort_values("loss", ascending=False, kind="stable").head(WORST_ROWS)
+    if len(inputs) <= WORST_INPUTS:
+        return worst, None
+    kept = set(largest_inputs(features, coef, feature_names, WORST_INPUTS))
+    shown = [column for feature, column in zip(features, inputs, strict=True) if feature in kept]
+    input_columns = set(inputs)
+    outputs = [c for c in predictions.columns.tolist() if c not in input_columns]
+    note = (f"The worst rows show the {len(shown)} of {len(inputs):,} input columns with the "
+            "largest weights (|w|); the predictions download has them all.")
+    return worst[outputs + shown], note
+
+
+def largest_inputs(features, coef, feature_names, k):
+    """The ``k`` input columns (of ``features``) whose weights are largest: each input
+    counts the largest |w| of its model features (over the classes; a one-hot or date
+    feature ``name=value``, ``name_year`` belongs to the longest input its name starts
+    with), ties in table order; returned in table order."""
+    strength = np.abs(np.asarray(coef, dtype=np.float64)).max(axis=0)
+    position = {name: i for i, name in enumerate(features)}
+    best = np.full(len(features), -np.inf)
+    for name, w in zip(feature_names, strength, strict=True):
+        i = position.get(name)
+        if i is None:
+            i = next((position[name[:j]] for j in range(len(name) - 1, 0, -1)
+                      if name[:j] in position), None)
+        if i is not None:
+            best[i] = max(best[i], w)
+    order = np.lexsort((np.arange(len(features)), -best))[:k]
+    return [features[i] for i in sorted(order)]
 
 
 @dataclass(frozen=True)

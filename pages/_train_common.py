@@ -9,7 +9,9 @@ state = st.session_state
 KEEP = "session"  # persist_state: widget values survive page switches
 UPLOADED, UPLOAD_SEEN, UPLOAD_ERROR = "train_uploaded", "train_upload_seen", "train_upload_error"
 DATA_KEY, FRAME, PREPARED = "train_data_key", "train_frame", "train_prepared"
-DESCRIBED = "train_described"
+DESCRIBED, SUGGESTED = "train_described", "train_suggested"
+ALL_NUMERIC, FEATURE_FILTER = "train_all_numeric", "train_feature_filter"
+COLUMNS_PAGE = "train_columns_page"
 RUN, RUN_SIGNATURE, LIVE_COST = "train_run", "train_run_signature", "train_live_cost"
 
 

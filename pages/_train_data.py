@@ -6,7 +6,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from cecore import data, samples
+from cecore import column_choice, data, samples
 from cecore.io import MAX_UPLOAD_MB, TABLE_EXTENSIONS
 from cecore.prepare import MAX_DEGREE
 from cecore.prepare.expansion import MAX_EXPANDED_BYTES
@@ -15,11 +15,15 @@ from cecore.training import DataOptions, prepare_data
 from pages._markdown import markdown_text
 from pages._shared import BIND_URL
 from pages._train_common import (
+    ALL_NUMERIC,
+    COLUMNS_PAGE,
     DATA_KEY,
     DESCRIBED,
+    FEATURE_FILTER,
     FRAME,
     KEEP,
     PREPARED,
+    SUGGESTED,
     UPLOAD_ERROR,
     UPLOAD_SEEN,
     UPLOADED,
@@ -122,11 +126,30 @@ def preview(frame, label):
                      f"{frame.shape[1]} columns", expanded=True):
         for note in frame.attrs.get("notes", []):
             say(st.caption, note)
-        st.dataframe(frame.head(10), width="stretch")
-        st.dataframe(described(frame), width="stretch", hide_index=True,
+        start, stop = column_page(frame.shape[1])
+        st.dataframe(frame.iloc[:10, start:stop], width="stretch")
+        st.dataframe(described(frame).iloc[start:stop], width="stretch", hide_index=True,
                      column_config={"kind": st.column_config.TextColumn(
                          help="numeric, categorical, text (free text), datetime, boolean, "
                               "id (every row different), constant or empty")})
+
+
+def column_page(n_columns):
+    """The page of columns the preview shows (all of them up to PAGE_COLUMNS): a page
+    number for wider tables; returns the positions ``start, stop``."""
+    pages = column_choice.column_pages(n_columns)
+    if pages == 1:
+        return 0, n_columns
+    if state.get(COLUMNS_PAGE, 1) > pages:  # a narrower table than the last one
+        state[COLUMNS_PAGE] = pages
+    left, right = st.columns([1, 3], vertical_alignment="bottom")
+    page = left.number_input(f"Columns page (of {pages:,})", min_value=1, max_value=pages,
+                             step=1, key=COLUMNS_PAGE,
+                             help=f"The preview shows {column_choice.PAGE_COLUMNS} columns "
+                                  "at a time.")
+    start, stop = column_choice.page_of_columns(n_columns, page)
+    right.caption(column_choice.page_note(start, stop, n_columns))
+    return start, stop
 
 
 def described(frame):
@@ -144,20 +167,52 @@ def date_columns(frame):
 
 
 def suggested_features(frame, target):
-    """Default features for ``target``: the useful columns (dates too when expanded)."""
+    """Default features for ``target``: the useful columns (dates too when expanded),
+    computed once per data, target and date handling."""
+    expand = state.get("train_dates") == "expand"
+    cached = state.get(SUGGESTED)
+    if cached is not None and cached[0] is frame and cached[1] == (target, expand):
+        return cached[2]
     features, excluded = data.suggest_features(frame, target)
-    if state.get("train_dates") == "expand":
+    if expand:
         dates = [c for c in date_columns(frame) if c in excluded]
-        features = [c for c in frame.columns if c in features or c in dates]
+        features = [c for c in frame.columns.tolist() if c in features or c in dates]
         excluded = {c: why for c, why in excluded.items() if c not in dates}
+    state[SUGGESTED] = (frame, (target, expand), (features, excluded))
     return features, excluded
+
+
+def numeric_features(frame, target):
+    """What "all numeric columns" uses: the suggested features that hold numbers, those
+    the name filter keeps; and how many numeric features there are."""
+    numeric = column_choice.numeric_columns(described(frame), suggested_features(frame, target)[0])
+    return column_choice.matching(numeric, state.get(FEATURE_FILTER)), len(numeric)
+
+
+def suggest_features_into_state(frame, target):
+    """Features as suggested for ``target``: as chips, or for a wide table (more than
+    column_choice.WIDE_FEATURES) as "all numeric columns"."""
+    features = suggested_features(frame, target)[0]
+    state[ALL_NUMERIC] = column_choice.is_wide(features)
+    state["train_features"] = [] if state[ALL_NUMERIC] else features
 
 
 def reset_features():
     """on_change of the target and the date handling: re-suggest the features."""
     frame = state.get(FRAME)
     if frame is not None and state.get("train_target") in frame.columns:
-        state["train_features"] = suggested_features(frame, state["train_target"])[0]
+        suggest_features_into_state(frame, state["train_target"])
+
+
+def all_numeric_changed():
+    """on_change of "All numeric columns": turned off, the chips start from the numeric
+    columns it used (none when they are too many to show as chips)."""
+    frame = state.get(FRAME)
+    if state.get(ALL_NUMERIC) or frame is None or state.get("train_target") not in frame.columns:
+        state["train_features"] = []
+        return
+    used, _ = numeric_features(frame, state["train_target"])
+    state["train_features"] = [] if column_choice.is_wide(used) else used
 
 
 def default_target(frame):
@@ -177,17 +232,21 @@ def sync_choices(frame, key):
         state.pop("train_features", None)
     kept = [c for c in state.get("train_features", []) if c in frame.columns
             and c != state["train_target"]]
-    state["train_features"] = kept or suggested_features(frame, state["train_target"])[0]
+    if kept and not state.get(ALL_NUMERIC):
+        state["train_features"] = kept
+    else:
+        suggest_features_into_state(frame, state["train_target"])
 
 
 def choose_columns(frame):
     """Target, features and preprocessing widgets; returns ``(target, features, options)``."""
     left, right = st.columns([1, 2], gap="medium")
-    target = left.selectbox("Target column", list(frame.columns), key="train_target",
+    columns = frame.columns.tolist()
+    target = left.selectbox("Target column", columns, key="train_target",
                             on_change=reset_features, persist_state=KEEP,
                             help="The column to predict: a column with a few classes.")
-    features = right.multiselect("Feature columns", [c for c in frame.columns if c != target],
-                                 key="train_features", persist_state=KEEP)
+    with right:
+        features = choose_features(frame, [c for c in columns if c != target], target)
     _, excluded = suggested_features(frame, target)
     if excluded:
         with right.expander(f"{len(excluded)} column{'s are' if len(excluded) > 1 else ' is'} "
@@ -249,6 +308,34 @@ def choose_degree(frame, features, date_mode):
                 f"columns ({size / 2**20:,.0f} MB for {len(frame):,} rows).")
         (right.warning if size > MAX_EXPANDED_BYTES / 4 else right.caption)(text)
     return int(degree)
+
+
+def choose_features(frame, candidates, target):
+    """The feature widgets: "All numeric columns" (with a count and the name filter) or
+    the chips of a multiselect; a wide table's list offers the columns the filter keeps."""
+    wide = column_choice.is_wide(candidates)
+    all_numeric = st.toggle("All numeric columns", key=ALL_NUMERIC, on_change=all_numeric_changed,
+                            persist_state=KEEP,
+                            help="Use every numeric column that is suggested as a feature "
+                                 "(and that the name filter keeps) instead of choosing "
+                                 "them one by one.")
+    if wide or all_numeric:
+        st.text_input("Filter columns by name", key=FEATURE_FILTER, persist_state=KEEP,
+                      placeholder="part of a name (case is ignored)")
+    if all_numeric:
+        features, n_numeric = numeric_features(frame, target)
+        say(st.caption, column_choice.numeric_note(len(features), n_numeric,
+                                                   state.get(FEATURE_FILTER)))
+        return features
+    note = None
+    if wide:
+        chosen = [c for c in state.get("train_features", []) if c != target]
+        candidates, note = column_choice.offered(candidates, chosen, state.get(FEATURE_FILTER))
+    features = st.multiselect("Feature columns", candidates, key="train_features",
+                              persist_state=KEEP)
+    if note:
+        st.caption(note)
+    return features
 
 
 def prepared_for(box, frame, signature, target, features, options, seed):

@@ -60,6 +60,8 @@ def show_results(run):
         show_chart(charts.sample_loss_histogram(results.sample_losses, split=results.split))
         st.markdown("**Worst-predicted rows** (highest loss)")
         st.dataframe(results.worst, hide_index=True, width="stretch")
+        if results.worst_note:
+            st.caption(results.worst_note)
     grid = decision_grid(run)
     if grid is not None:
         st.markdown("**Decision boundary**")
@@ -69,16 +71,16 @@ def show_results(run):
                    f"the {grid.split} rows on top.")
     show_probabilities(run)
     st.subheader("Downloads")
-    cols = st.container(key="train_downloads", horizontal=True)
-    cols = [cols] * 3
-    cols[0].download_button("Model (JSON)", model_json(run), file_name="model.json",
+    # the files are written when clicked: a wide model's take a second or two
+    cols = [st.container(key="train_downloads", horizontal=True)] * 3
+    cols[0].download_button("Model (JSON)", lambda: model_json(run), file_name="model.json",
                             mime="application/json", key="train_download_model",
                             on_click="ignore")
-    cols[1].download_button("Loss history (CSV)", history_csv(run.history),
+    cols[1].download_button("Loss history (CSV)", lambda: history_csv(run.history),
                             file_name="loss_history.csv", mime="text/csv",
                             key="train_download_history", on_click="ignore")
     cols[2].download_button(f"Predictions on the {results.split} rows (CSV)",
-                            predictions_csv(results), file_name="predictions.csv",
+                            lambda: predictions_csv(results), file_name="predictions.csv",
                             mime="text/csv", key="train_download_predictions",
                             on_click="ignore")
     uploaded = state.get(UPLOADED)

@@ -96,24 +96,43 @@ def confusion_heatmap(confusion):
     return fig
 
 
-def coefficient_bars(coefficients, row, *, top=25):
+COEFFICIENT_BARS = 30  # weights a bar chart shows at most: the largest by |w|
+
+
+def coefficient_bars(coefficients, row, *, top=COEFFICIENT_BARS):
     """The weights of one class (a row of ``coefficients``), largest magnitude first.
 
-    Only the ``top`` largest |weights| are drawn. On standardized features a weight is the
-    change in that class's logit per standard deviation of the feature.
+    Only the ``top`` largest |weights| are drawn (ties in column order); when there are
+    more, the title says so ("30 of 20,000 weights, the largest by |w|"). On standardized
+    features a weight is the change in that class's logit per standard deviation of the
+    feature.
     """
     weights = coefficients.loc[row]
-    weights = weights.reindex(weights.abs().sort_values(ascending=False).index[:top])[::-1]
-    colors = [COLOR_Y1 if w >= 0 else COLOR_Y0 for w in weights]
+    values = weights.to_numpy(dtype=np.float64)
+    size = np.abs(values)
+    if len(values) > top:  # the largest |w| without sorting them all
+        keep = np.argpartition(-size, top - 1)[:top]
+        keep = keep[np.lexsort((keep, -size[keep]))]
+    else:
+        keep = np.lexsort((np.arange(len(values)), -size))
+    keep = keep[::-1]  # Plotly draws the first bar at the bottom
+    names = weights.index[keep]
+    colors = [COLOR_Y1 if w >= 0 else COLOR_Y0 for w in values[keep]]
     fig = go.Figure(go.Bar(
-        x=weights.to_numpy(), y=[plotly_text(name) for name in weights.index],
+        x=values[keep], y=[plotly_text(name) for name in names],
         orientation="h", marker={"color": colors},
         hovertemplate="%{y}: %{x:.4g}<extra></extra>"))
-    fig.update_layout(**base_layout(x_title=f"weight for {plotly_text(row)}",
-                                    height=max(SMALL_CHART_HEIGHT, 24 * len(weights) + 80)))
+    fig.update_layout(**base_layout(
+        title=weights_note(len(keep), len(values)), x_title=f"weight for {plotly_text(row)}",
+        height=max(SMALL_CHART_HEIGHT, 24 * len(keep) + 80)))
     fig.update_yaxes(type="category")
     fig.update_xaxes(zeroline=True)
     return fig
+
+
+def weights_note(shown, total):
+    """``30 of 20,000 weights, the largest by |w|`` when some are left out, else None."""
+    return f"{shown} of {total:,} weights, the largest by |w|" if shown < total else None
 
 
 def sample_loss_histogram(losses, *, split="test"):

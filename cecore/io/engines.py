@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from pathlib import Path
@@ -9,22 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from cecore.errors import DataError
 from cecore.io.dialect import Dialect, delimiter_name, long_row_message
-from cecore.io.numbers import (
-    exact_numbers,
-    format_note,
-    might_be_numbers,
-    number_format,
-    shows_a_decimal_mark,
-    tie_break,
-    undecided_note,
-    whole_beyond_float_precision,
-)
+from cecore.io.number_columns import read_number_columns
 from cecore.io.source import SAMPLE_BYTES, byte_chunks, first_bytes
-from cecore.io.values import MISSING_MARKERS, STRING_DTYPE, is_text
+from cecore.io.values import MISSING_MARKERS, STRING_DTYPE
 
 
 def parse_csv(
@@ -39,13 +32,14 @@ def parse_csv(
     line breaks that pyarrow's block reader cannot follow, and files with an odd number of
     quotes (pyarrow silently takes an unclosed quote to the end of the file as one value).
     Then each column's numbers are read in the format its own values decide (see
-    _read_number_columns); ``column_names`` (the final ones) name the columns in notes.
+    cecore.io.number_columns); ``column_names`` (the final ones) name the columns in notes.
     """
     frame, notes, integer_columns = _parse_table(data, dialect, complete)
     if dialect.trailing:
         frame, notes = _drop_trailing_field(frame, dialect), notes + [_trailing_note(dialect)]
-    frame, number_notes = _read_number_columns(
-        frame, data, dialect, complete, integer_columns, column_names
+    frame, number_notes = read_number_columns(
+        frame, dialect, complete, integer_columns, column_names,
+        functools.partial(_text_columns, data, dialect),
     )
     return frame, notes + number_notes
 
@@ -112,6 +106,7 @@ def _arrow_options(dialect: Dialect, names: list[str], column_types: dict | None
     """pyarrow read, parse and convert options for the dialect."""
     read = pa_csv.ReadOptions(
         use_threads=False,  # as fast here (2 cores), and less memory in flight
+        block_size=_block_size(len(names)),
         column_names=names,
         skip_rows_after_names=int(dialect.header is not None),
     )
@@ -125,17 +120,58 @@ def _arrow_options(dialect: Dialect, names: list[str], column_types: dict | None
     return read, parse, convert
 
 
+_BLOCK_ROWS = 64  # rows of 8-byte fields a parsed block has room for, at least
+_MIN_BLOCK, _MAX_BLOCK = 2**20, 2**24  # pyarrow's default block size (1 MB), and 16 MB
+
+
+def _block_size(n_columns: int) -> int:
+    """The bytes pyarrow parses at a time: its 1 MB, or more for wide rows (up to 16 MB).
+    Each block costs a step per column, so a block that holds a few rows only would make
+    a wide file cost its columns times its blocks rather than its cells."""
+    return min(_MAX_BLOCK, max(_MIN_BLOCK, _BLOCK_ROWS * 8 * n_columns))
+
+
 def _sample_column_types(data: Path | bytes, dialect: Dialect, names: list[str]) -> dict:
-    """Integer and float column types that pyarrow infers from the first megabyte."""
+    """Integer and float types for the columns whose values in the first megabyte are
+    certainly integers or floats to pyarrow, so that pinning them gives what its
+    inference gives (see _sample_patterns).
+
+    pyarrow's own inference costs ~25 us per column and block (0.5 s for 20,000 columns),
+    so the sample is read as text and all its values are classified at once (RE2)."""
     head = first_bytes(data, SAMPLE_BYTES)
     head = head[: head.rfind(b"\n") + 1]
-    read, parse, convert = _arrow_options(dialect, names, None)
+    read, parse, convert = _arrow_options(dialect, names, dict.fromkeys(names, pa.string()))
     try:
-        schema = pa_csv.read_csv(pa.BufferReader(head), read, parse, convert).schema
+        table = pa_csv.read_csv(pa.BufferReader(head), read, parse, convert)
     except pa.ArrowInvalid:
         return {}
-    numeric = (pa.int64(), pa.float64())
-    return {f.name: f.type for f in schema if f.type in numeric}
+    if not table.num_rows:
+        return {}
+    values = pa.concat_arrays([chunk for column in table.columns for chunk in column.chunks])
+    shape = (len(names), table.num_rows)
+    missing = values.is_null().to_numpy(zero_copy_only=False).reshape(shape)
+    integer, fraction = (
+        pc.fill_null(pc.match_substring_regex(values, pattern), False)
+        .to_numpy(zero_copy_only=False).reshape(shape)
+        for pattern in _sample_patterns(dialect.decimal)
+    )
+    has_value = ~missing.all(axis=1)
+    integers = has_value & (integer | missing).all(axis=1)
+    floats = ~integers & fraction.any(axis=1) & (integer | fraction | missing).all(axis=1)
+    return {name: pa.int64() if i else pa.float64()
+            for name, i, f in zip(names, integers, floats, strict=True) if i or f}
+
+
+def _sample_patterns(decimal: str) -> tuple[str, str]:
+    """The values pyarrow reads as int64 for sure (18 digits at most, ``-`` allowed, not
+    ``+``), and those it reads as float64 only: ``1.5``, ``1.``, ``.5``, ``1e5`` with
+    ``decimal`` as the mark. A column of the first alone is inferred int64; one of both
+    with some of the second, float64 (no integer, boolean, date or time reads ``1.5`` or
+    ``1e5``). Anything else (``+1``, `` 1``, 19 digits) is left to pyarrow's inference."""
+    d = re.escape(decimal)
+    exponent = "[eE][+-]?[0-9]+"
+    fraction = f"^-?(?:(?:[0-9]+{d}[0-9]*|{d}[0-9]+)(?:{exponent})?|[0-9]+{exponent})$"
+    return "^-?[0-9]{1,18}$", fraction
 
 
 def _read_with_arrow(
@@ -168,22 +204,24 @@ def _arrow_to_pandas(columns: list[pa.ChunkedArray], fields: list[pa.Field]) -> 
     Each group's arrow memory is freed while it is converted, and the freed memory is
     handed back to the system before the next group: pyarrow's allocator would otherwise
     keep it, so the process would hold the parsed table and the DataFrame at once (2.6x
-    the matrix of a numeric file instead of 1.4x, and it would stay that high).
+    the matrix of a numeric file instead of 1.4x, and it would stay that high). A group's
+    columns of one dtype become one 2-D block (not a block each: 20,000 blocks would make
+    every later step over the columns of a wide table cost a step per column).
     """
     pool = pa.default_memory_pool()
     pool.release_unused()  # what parsing left behind
     parts, start = [], 0
     while start < len(columns):
-        stop, size = start + 1, columns[start].nbytes
-        while stop < len(columns) and size + columns[stop].nbytes <= _CONVERT_BYTES:
-            size += columns[stop].nbytes
+        stop, size = start + 1, _size(columns[start])
+        while stop < len(columns) and size + _size(columns[stop]) <= _CONVERT_BYTES:
+            size += _size(columns[stop])
             stop += 1
         group = pa.Table.from_arrays(columns[start:stop], schema=pa.schema(fields[start:stop]))
         columns[start:stop] = [None] * (stop - start)  # the group holds the only reference
         parts.append(
             group.to_pandas(
                 self_destruct=True,
-                split_blocks=True,
+                split_blocks=False,
                 date_as_object=False,
                 types_mapper=_pandas_dtype,
             )
@@ -192,6 +230,11 @@ def _arrow_to_pandas(columns: list[pa.ChunkedArray], fields: list[pa.Field]) -> 
         pool.release_unused()
         start = stop
     return parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
+
+
+def _size(column: pa.ChunkedArray) -> int:
+    """The bytes of a parsed column's buffers (``nbytes`` is 20 times slower)."""
+    return column.get_total_buffer_size()
 
 
 def _pandas_dtype(arrow_type: pa.DataType):
@@ -249,94 +292,6 @@ def _parser_error_message(message: str, dialect: Dialect) -> str:
     return f"The file could not be read as CSV: {message.strip()}"
 
 
-def _read_number_columns(
-    frame: pd.DataFrame,
-    data: Path | bytes,
-    dialect: Dialect,
-    complete: bool,
-    integer_columns: set[int] | None,
-    column_names: list[str],
-) -> tuple[pd.DataFrame, list[str]]:
-    """Read each column's numbers in the format its own values decide (cecore.io.numbers),
-    with notes on the columns read with a thousands separator, with a decimal mark other
-    than the file's, or kept as text because their format cannot be decided.
-
-    The parsers read every column with the file's one decimal mark (``dialect.decimal``),
-    so a column written the other way is text (``1.234.567``, ``0,5`` in a file of
-    ``0.5``), and a column whose values all read both ways (``1.234``, ``12.000``) may have
-    been read as decimals when its ``.`` groups thousands. So:
-
-    - text columns of numbers get their format from all their values;
-    - float columns are right when some value shows the mark is a decimal mark there (a
-      fraction below 1, at or above 1000, or with more than three decimals: a vector test)
-      or, failing that, some value of the sample does (``12.5``); the others are read
-      again as text and decided like text columns (never needed when the ties below are
-      broken towards the file's mark, as in every comma-separated file);
-    - a column whose values alone fit both readings takes the decimal mark that the other
-      columns fix, when they agree, else ``.`` in a comma-separated file; else it is kept
-      as text;
-    - whole numbers beyond 2**53, where float64 rounds neighbours together, are read again
-      as text and kept exact (nullable Int64, or the digits as text beyond int64), also
-      when written with grouping or ``.0``.
-    """
-    mark = dialect.decimal
-    by_c_engine = integer_columns is None  # then columns are read again by the C engine too
-    integer_columns = set() if by_c_engine else integer_columns
-    formats, texts, fixed, suspects, big = {}, {}, set(), [], []
-    for position in range(frame.shape[1]):
-        series = frame.iloc[:, position]
-        if is_text(series):
-            fmt = number_format(series) if might_be_numbers(series) else None
-            if fmt is not None and fmt.status != "not numbers":
-                formats[position], texts[position] = fmt, series
-                fixed |= {fmt.decimal} if fmt.certain else set()
-        elif series.dtype == np.float64:
-            values = series.to_numpy()
-            big += [position] if whole_beyond_float_precision(values) else []
-            if position in integer_columns or not np.isfinite(values).any():
-                continue
-            if shows_a_decimal_mark(values):
-                fixed.add(mark)
-            else:
-                suspects.append(position)
-    tie, reason = tie_break(fixed, dialect.delimiter)
-    if suspects and tie != mark and not complete:  # the sample may show the mark
-        sample = _text_columns(data, dialect, suspects, head_only=True)
-        shown = [p for p in suspects if p in sample and number_format(sample[p]).certain]
-        fixed |= {mark} if shown else set()
-        suspects = [p for p in suspects if p not in shown]
-        tie, reason = tie_break(fixed, dialect.delimiter)
-    reread = sorted(set(big) | (set(suspects) if tie != mark else set()))
-    if reread:
-        again = _text_columns(data, dialect, reread, c_engine=by_c_engine)
-        for position, column in again.items():
-            fmt = number_format(column)
-            if len(column) == len(frame) and fmt.status != "not numbers":
-                formats[position], texts[position] = fmt, column
-                fixed |= {fmt.decimal} if fmt.certain else set()
-        tie, reason = tie_break(fixed, dialect.delimiter)
-    notes = []
-    for position, fmt in formats.items():
-        name, text = column_names[position], texts[position]
-        if fmt.status == "ambiguous" and tie is not None:
-            fmt = number_format(text, tie)
-        if fmt.status != "numbers":
-            frame.isetitem(position, text)
-            notes.append(undecided_note(name, fmt))
-            continue
-        # the parser's floats are right when it read the same marks; big ones may not be exact
-        as_parsed = not is_text(frame.iloc[:, position]) and fmt.grouping is None and (
-            fmt.decimal == mark or fmt.example is None
-        )
-        if not as_parsed or position in big:
-            numbers = exact_numbers(text, fmt)
-            if not as_parsed or numbers.dtype != np.float64:
-                frame.isetitem(position, numbers)
-        if fmt.grouping is not None or (fmt.decimal != mark and fmt.example is not None):
-            notes.append(format_note(name, fmt, reason))
-    return frame, notes
-
-
 def _text_columns(
     data: Path | bytes,
     dialect: Dialect,
@@ -371,7 +326,7 @@ def _text_columns(
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Give columns without any value the float dtype (pyarrow reads them as null objects)."""
-    for name in frame.columns:
-        if pd.api.types.is_object_dtype(frame[name]) and frame[name].isna().all():
-            frame[name] = np.nan
+    for position, dtype in enumerate(frame.dtypes):
+        if pd.api.types.is_object_dtype(dtype) and frame.iloc[:, position].isna().all():
+            frame.isetitem(position, np.nan)
     return frame

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from cecore.io.values import MISSING_MARKERS, looks_like_number
+import numpy as np
+
+from cecore.io.numbers import number_texts
+from cecore.io.values import MISSING_MARKERS
+
+_MISSING = frozenset(MISSING_MARKERS)
 
 
 def looks_like_header(rows: list[list[str]]) -> bool:
@@ -11,19 +16,22 @@ def looks_like_header(rows: list[list[str]]) -> bool:
     Evidence for a header: a column whose values below are numbers while its first value
     is not. Evidence for data: a numeric column whose first value is a number too. With
     text only, the first row is a header unless one of its values recurs in its column.
+    (The values of all columns are tested at once: a wide file's sample holds 100,000s.)
     """
     first, body = rows[0], rows[1:]
     if not body:
         return True
-    header_votes = data_votes = 0
-    for j, name in enumerate(first):
-        column = [r[j].strip() for r in body if j < len(r) and r[j].strip() not in MISSING_MARKERS]
-        if not column or not all(looks_like_number(v) for v in column):
-            continue
-        if looks_like_number(name):
-            data_votes += 1
-        elif name.strip():
-            header_votes += 1
+    n = len(first)
+    texts = [value.strip() for row in body for value in row[:n]]
+    columns = np.concatenate([np.arange(min(len(row), n)) for row in body])
+    present = np.array([text not in _MISSING for text in texts], dtype=bool)
+    is_number = number_texts(texts)
+    has_value = np.bincount(columns[present], minlength=n) > 0
+    numeric = has_value & (np.bincount(columns[present & ~is_number], minlength=n) == 0)
+    named_by_number = number_texts(first)
+    named = np.array([bool(name.strip()) for name in first], dtype=bool)
+    data_votes = int(np.count_nonzero(numeric & named_by_number))
+    header_votes = int(np.count_nonzero(numeric & ~named_by_number & named))
     if header_votes or data_votes:
         return header_votes > 0
     return not any(first[j] in {r[j] for r in body if j < len(r)} for j in range(len(first)))

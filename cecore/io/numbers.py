@@ -44,6 +44,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _DIGIT = "[0-9]"  # ASCII digits (Python's \d would take other scripts' digits, RE2's not)
 _EXPONENT = f"(?:[eE][+-]?{_DIGIT}+)?"
@@ -83,6 +85,15 @@ def is_number_text(value: str) -> bool:
     return any(p.fullmatch(value) for p in _ONE_VALUE.values()) or bool(
         _ONE_SPECIAL.fullmatch(value)
     )
+
+
+_NUMBER_TEXT = f"^(?:{_VALID['.']}|{_VALID[',']}|{_SPECIAL})$"  # RE2: $ ends the text only
+
+
+def number_texts(values: list[str]) -> np.ndarray:
+    """:func:`is_number_text` of each value, for many values at once (one RE2 pass)."""
+    stripped = pa.array([value.strip() for value in values], type=pa.string())
+    return pc.match_substring_regex(stripped, _NUMBER_TEXT).to_numpy(zero_copy_only=False)
 
 
 def fixed_decimal(value: str) -> str | None:
@@ -236,6 +247,27 @@ def shows_a_decimal_mark(values: np.ndarray) -> bool:
         if np.any(np.abs(thousandths - np.round(thousandths)) > 1e-6):
             return True
     return False
+
+
+def beyond_float_precision_columns(block: np.ndarray) -> np.ndarray:
+    """Per column of a 2-D float64 block: :func:`whole_beyond_float_precision`. One
+    vector test finds the columns with a value of 2**53 or more; only those are checked."""
+    with np.errstate(invalid="ignore"):
+        large = np.flatnonzero(np.fmax.reduce(np.abs(block), axis=0, initial=-np.inf) >= 2**53)
+    result = np.zeros(block.shape[1], dtype=bool)
+    result[large] = [whole_beyond_float_precision(block[:, j]) for j in large]
+    return result
+
+
+def decimal_mark_columns(block: np.ndarray) -> np.ndarray:
+    """Per column of a 2-D float64 block: :func:`shows_a_decimal_mark`, the same test on
+    the same numbers, for all the columns at once."""
+    size = np.abs(block)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf, inf - inf: masked out below
+        thousandths = size * 1000
+        fraction = np.isfinite(block) & (block != np.floor(block))
+        shown = (size < 1) | (size >= 1000) | (np.abs(thousandths - np.round(thousandths)) > 1e-6)
+    return (fraction & shown).any(axis=0)
 
 
 def tie_break(fixed: set[str], delimiter: str) -> tuple[str | None, str | None]:

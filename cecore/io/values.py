@@ -45,9 +45,21 @@ def has_number_dtype(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
+def is_number_dtype(dtype) -> bool:
+    """Whether a column of this dtype holds numbers: integer or float, booleans excluded."""
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
 def is_text(series: pd.Series) -> bool:
     """Whether a column holds strings (pandas "str" dtype or Python objects)."""
-    return pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)
+    return is_text_dtype(series.dtype)
+
+
+def is_text_dtype(dtype) -> bool:
+    """Whether a column of this dtype holds strings (pandas "str" dtype or Python objects)."""
+    if isinstance(dtype, np.dtype):  # what pandas' tests below say of numpy dtypes, faster
+        return dtype.kind in "OSU"
+    return pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)
 
 
 def numeric_view(series: pd.Series) -> pd.Series | None:

@@ -10,8 +10,15 @@ import pandas as pd
 
 from cecore.errors import DataError
 from cecore.io.numbers import format_reading, might_be_numbers, number_format, undecided_note
-from cecore.io.values import detect_date_format, is_text, numeric_view, parse_dates, parse_numbers
-from cecore.prepare.profile import column_profile, exclusion_reason
+from cecore.io.values import (
+    detect_date_format,
+    is_number_dtype,
+    is_text,
+    numeric_view,
+    parse_dates,
+    parse_numbers,
+)
+from cecore.prepare.profile import column_profiles, exclusion_reason
 from cecore.prepare.table import require_column
 
 MAX_ABS_VALUE = 1e100  # larger numbers overflow when squared by scaling or training
@@ -34,20 +41,23 @@ def feature_specs_for(
     a note), except dates when ``dates="expand"``.
     """
     if features is None:
-        names = [name for name in frame.columns if name != target]
+        names = [name for name in frame.columns.tolist() if name != target]
     else:
         names = _validated_features(frame, target, features)
     specs, notes = {}, []
+    profiles = column_profiles(frame, names)  # numbers all at once, in 2-D blocks
+    numbers = {name for name, dtype in frame.dtypes.items() if is_number_dtype(dtype)}
     for name in names:
-        undecided = undecided_number_format(frame[name])
-        profile = column_profile(frame[name], name)
-        reason = exclusion_reason(frame[name], profile) if features is None else None
+        series = None if name in numbers else frame[name]  # numbers: the profile decides
+        undecided = None if series is None else undecided_number_format(series)
+        profile = profiles[name]
+        reason = exclusion_reason(series, profile) if features is None else None
         if reason and not (dates == "expand" and profile.kind == "datetime"):
             if undecided is not None:
                 notes.append(undecided_note(name, undecided, "was read as text"))
             notes.append(f"Column '{name}' was left out: {reason}.")
             continue
-        spec, note = _feature_spec(frame[name], name, dates, profile.kind)
+        spec, note = _feature_spec(series, name, dates, profile.kind)
         if spec is not None:
             specs[name] = spec
         if undecided is not None:
@@ -83,9 +93,10 @@ def _validated_features(frame: pd.DataFrame, target: str, features) -> list[str]
 
 
 def _feature_spec(
-    series: pd.Series, name: str, dates: str, kind: str
+    series: pd.Series | None, name: str, dates: str, kind: str
 ) -> tuple[FeatureSpec | None, str | None]:
-    """The spec for one feature column of the given kind (None to leave it out) and a note."""
+    """The spec for one feature column of the given kind (None to leave it out) and a note
+    (``series`` None: a column of a number dtype, so numbers without a note)."""
     if kind == "empty":
         return None, f"Column '{name}' has no values and was left out."
     if kind == "datetime":
@@ -93,8 +104,8 @@ def _feature_spec(
             return None, f"Column '{name}' holds dates and was left out (expand dates to use it)."
         note = f"Column '{name}' was expanded into year, month, day and weekday."
         return FeatureSpec("date", detect_date_format(series)), note
-    if kind in ("numeric", "id", "constant") and numeric_view(series) is not None:
-        if is_text(series):
+    if kind in ("numeric", "id", "constant") and (series is None or numeric_view(series) is not None):
+        if series is not None and is_text(series):
             fmt = number_format(series)
             how = f": {format_reading(fmt)}" if fmt.grouping is not None else ""
             note = f"Column '{name}' holds numbers written as text; they were read as numbers{how}."

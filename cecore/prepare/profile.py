@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from cecore.errors import DataError, data_errors_only
 from cecore.io.values import detect_date_format, has_number_dtype, is_text, numeric_view
+from cecore.prepare.number_profile import ID_NAME, ColumnProfile, number_profile, number_profiles
 from cecore.prepare.table import named_table, require_column
 from cecore.prepare.target import MAX_CLASSES, exact_integers
 
 SUGGESTED_MAX_CLASSES = 20  # suggest_target's limit when no column has a target-like name
 FREE_TEXT_MIN_DISTINCT = 20  # text with more different values (and > half the rows) is free text
-_ID_NAME = re.compile(
-    r"(?:^|[_\s.\-])(?:id|uuid|guid|key)$|[a-z0-9](?:Id|ID)$|^(?:index|idx|rowid|row_id|unnamed: ?\d+)$",
-    re.IGNORECASE,
-)
 
 
 _TARGET_NAMES = (
@@ -46,14 +42,6 @@ _COUNT_CAMEL_CASE = re.compile(r"[a-z](?:Count|Size|Total)$")
 _BOOLEAN_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
 
 
-class _Profile(NamedTuple):
-    """What a column holds: its kind and its missing and distinct counts."""
-
-    kind: str
-    missing: int
-    distinct: int
-
-
 @data_errors_only("describing the columns")
 def describe_columns(df: pd.DataFrame) -> pd.DataFrame:
     """One row per column: ``name``, ``kind``, ``dtype``, ``missing`` and ``distinct``.
@@ -63,10 +51,10 @@ def describe_columns(df: pd.DataFrame) -> pd.DataFrame:
     code), "constant" (a single value) or "empty" (no value at all).
     """
     frame = named_table(df)
-    rows = []
-    for name in frame.columns:
-        profile = column_profile(frame[name], name)
-        rows.append((name, profile.kind, str(frame[name].dtype), profile.missing, profile.distinct))
+    profiles, dtypes = column_profiles(frame), list(frame.dtypes)
+    shown = {dtype: str(dtype) for dtype in set(dtypes)}
+    rows = [(name, profile.kind, shown[dtype], profile.missing, profile.distinct)
+            for (name, profile), dtype in zip(profiles.items(), dtypes, strict=True)]
     return pd.DataFrame(rows, columns=["name", "kind", "dtype", "missing", "distinct"])
 
 
@@ -88,11 +76,8 @@ def suggest_target(df: pd.DataFrame) -> str:
     nor a column of non-integer numbers. Raises DataError when no column fits.
     """
     frame = named_table(df)
-    fits = {}
-    for name in frame.columns:
-        profile = column_profile(frame[name], name)
-        if _is_class_like(frame[name], profile):
-            fits[name] = profile
+    fits = {name: profile for name, profile in column_profiles(frame).items()
+            if _is_class_like(frame, name, profile)}
     by_simple_name = {re.sub(r"[^a-z0-9]", "", name.lower()): name for name in fits}
     for wanted in _TARGET_NAMES:
         if wanted in by_simple_name:
@@ -105,7 +90,7 @@ def suggest_target(df: pd.DataFrame) -> str:
             tiers[0].append(name)
         elif profile.kind == "categorical":
             tiers[1].append(name)
-        elif _is_year_or_count(frame[name], name):
+        elif _is_year_or_count(frame, name, profile):
             tiers[3].append(name)
         else:
             tiers[2].append(name)
@@ -118,11 +103,13 @@ def suggest_target(df: pd.DataFrame) -> str:
     )
 
 
-def _is_year_or_count(series: pd.Series, name: str) -> bool:
+def _is_year_or_count(frame: pd.DataFrame, name: str, profile: ColumnProfile) -> bool:
     """Whether a whole-number column holds years or counts rather than class codes."""
     if _YEAR_NAME.search(name) or _COUNT_NAME.search(name) or _COUNT_CAMEL_CASE.search(name):
         return True
-    values = numeric_view(series)
+    if profile.low is not None:  # every present value from 1000 to 2999
+        return 1000 <= profile.low and profile.high <= 2999
+    values = numeric_view(frame[name])
     return values is not None and bool(values.dropna().between(1000, 2999).all())
 
 
@@ -140,11 +127,10 @@ def suggest_features(
     frame = named_table(df)
     target = require_column(frame, target)
     features, excluded = [], {}
-    for name in frame.columns:
+    for name, profile in column_profiles(frame).items():
         if name == target:
             continue
-        profile = column_profile(frame[name], name)
-        reason = exclusion_reason(frame[name], profile)
+        reason = exclusion_reason(None, profile)
         if reason is None or (dates == "expand" and profile.kind == "datetime"):
             features.append(name)
         else:
@@ -152,60 +138,56 @@ def suggest_features(
     return features, excluded
 
 
-def exclusion_reason(series: pd.Series, profile: _Profile) -> str | None:
-    """Why a column is not used as a feature by default, or None when it is."""
-    n_present = len(series) - profile.missing
+def exclusion_reason(series: pd.Series | None, profile: ColumnProfile) -> str | None:
+    """Why a column is not used as a feature by default, or None when it is (the column
+    itself is needed only for a profile of a constant without its ``value``)."""
     if profile.kind == "empty":
         return "empty: every value is missing"
     if profile.kind == "constant":
-        return f"constant: the only value is '{series.dropna().iloc[0]}'"
+        value = series.dropna().iloc[0] if profile.value is None else profile.value
+        return f"constant: the only value is '{value}'"
     if profile.kind == "id":
         return "an identifier: every row has a different value"
     if profile.kind == "text":
+        n_present = len(series) - profile.missing if profile.rows is None else profile.present
         return f"free text: {profile.distinct} different values in {n_present} rows"
     if profile.kind == "datetime":
         return "a date: left out unless dates are expanded into year, month, day and weekday"
     return None
 
 
-def column_profile(series: pd.Series, name: str) -> _Profile:
+def column_profiles(frame: pd.DataFrame, names: list[str] | None = None) -> dict[str, ColumnProfile]:
+    """:func:`column_profile` of the named columns (default: all), in the frame's order:
+    the columns of numpy number dtypes all at once, in 2-D blocks (number_profiles), the
+    others one by one."""
+    wanted, all_names = None if names is None else set(names), frame.columns.tolist()
+    positions = [p for p, name in enumerate(all_names) if wanted is None or name in wanted]
+    numbers = number_profiles(frame, positions)
+    return {all_names[p]: numbers[p] if p in numbers
+            else column_profile(frame.iloc[:, p], all_names[p]) for p in positions}
+
+
+def column_profile(series: pd.Series, name: str) -> ColumnProfile:
     """Classify a column (see describe_columns) and count its missing and distinct values."""
+    profile = _column_profile(series, name)
+    value = profile.value
+    if profile.kind == "constant" and value is None:
+        value = series.dropna().iloc[0]
+    return profile._replace(value=value, rows=len(series))
+
+
+def _column_profile(series: pd.Series, name: str) -> ColumnProfile:
+    """The profile of one column, its ``value`` and ``rows`` left for the caller."""
     if has_number_dtype(series):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         # integers are counted as they are: 2**60 and 2**60 + 1 are one float64
         exact = int(series.nunique()) if pd.api.types.is_integer_dtype(series) else None
-        return _number_profile(values, name, exact)
+        return number_profile(values, name, exact)
     present = series.dropna()
     missing = len(series) - len(present)
     if present.empty:
-        return _Profile("empty", missing, 0)
+        return ColumnProfile("empty", missing, 0)
     return _text_profile(series, present, missing, name)
-
-
-def _number_profile(values: np.ndarray, name: str, distinct: int | None = None) -> _Profile:
-    """The profile of a column of float64 numbers (the fast path for numeric dtypes);
-    ``distinct`` is the exact count of different values when the floats may round some
-    together (whole numbers beyond 2**53)."""
-    present = values[~np.isnan(values)]
-    missing = len(values) - len(present)
-    if not len(present):
-        return _Profile("empty", missing, 0)
-    if distinct is None:
-        distinct = len(np.unique(present))
-    if distinct == 1:
-        return _Profile("constant", missing, 1)
-    is_id = distinct == len(present) and _is_numeric_id(present, name)
-    return _Profile("id" if is_id else "numeric", missing, distinct)
-
-
-def _is_numeric_id(unique_values: np.ndarray, name: str) -> bool:
-    """Whether all-different numbers are an id: whole numbers named like an id, or counting
-    up one by one like a row number."""
-    if not (np.isfinite(unique_values).all() and np.all(unique_values == np.floor(unique_values))):
-        return False
-    span = unique_values.max() - unique_values.min()
-    counts_rows = len(unique_values) >= 20 and span == len(unique_values) - 1
-    return counts_rows or _ID_NAME.search(name) is not None
 
 
 def _count_distinct(present: pd.Series) -> int:
@@ -216,32 +198,32 @@ def _count_distinct(present: pd.Series) -> int:
         return int(present.astype(str).nunique())
 
 
-def _text_profile(series: pd.Series, present: pd.Series, missing: int, name: str) -> _Profile:
+def _text_profile(series: pd.Series, present: pd.Series, missing: int, name: str) -> ColumnProfile:
     """The profile of a column that has at least one value and no number dtype. Numbers
     written as text are profiled as those numbers ("1,5" and "1,50" are one value)."""
     distinct = _count_distinct(present)
     if distinct == 1:
-        return _Profile("constant", missing, 1)
+        return ColumnProfile("constant", missing, 1)
     if pd.api.types.is_bool_dtype(series) or (
         distinct == 2
         and is_text(series)
         and set(present.astype(str).str.lower()) <= _BOOLEAN_WORDS
     ):
-        return _Profile("boolean", missing, distinct)
+        return ColumnProfile("boolean", missing, distinct)
     if pd.api.types.is_datetime64_any_dtype(series) or detect_date_format(series) is not None:
-        return _Profile("datetime", missing, distinct)
+        return ColumnProfile("datetime", missing, distinct)
     numbers = numeric_view(series)
     if numbers is not None:
         values = numbers.to_numpy()
-        return _number_profile(values, name, _exact_integer_count(series, values))
+        return number_profile(values, name, _exact_integer_count(series, values))
     if distinct == len(present) and (
-        _ID_NAME.search(name)
+        ID_NAME.search(name)
         or (len(present) >= 20 and not present.astype(str).str.contains(r"\s").any())
     ):
-        return _Profile("id", missing, distinct)
+        return ColumnProfile("id", missing, distinct)
     if distinct > FREE_TEXT_MIN_DISTINCT and distinct > 0.5 * len(present):
-        return _Profile("text", missing, distinct)
-    return _Profile("categorical", missing, distinct)
+        return ColumnProfile("text", missing, distinct)
+    return ColumnProfile("categorical", missing, distinct)
 
 
 def _exact_integer_count(series: pd.Series, values: np.ndarray) -> int | None:
@@ -256,13 +238,15 @@ def _exact_integer_count(series: pd.Series, values: np.ndarray) -> int | None:
     return None if exact is None else int(pd.Series(exact).nunique())
 
 
-def _is_class_like(series: pd.Series, profile: _Profile) -> bool:
+def _is_class_like(frame: pd.DataFrame, name: str, profile: ColumnProfile) -> bool:
     """Whether a column could be a class target: few values, not ids or continuous numbers."""
     if profile.kind not in ("categorical", "boolean", "numeric") or profile.distinct < 2:
         return False
     if profile.distinct > MAX_CLASSES:
         return False
     if profile.kind == "numeric":
-        values = numeric_view(series).dropna().to_numpy()
+        if profile.whole is not None:
+            return profile.whole
+        values = numeric_view(frame[name]).dropna().to_numpy()
         return bool(np.all(values == np.floor(values)))
     return True

@@ -86,7 +86,7 @@ def back_to_the_good_file(app):
 
     app.upload(GOOD_NAME, GOOD)
     expect(app.alerts("error")).to_have_count(0)
-    expect(app.alerts("warning")).to_have_count(0)
+    expect(app.alerts("warning").filter(has_text="settings changed")).to_have_count(0)
     expect(app.alerts("success")).to_contain_text("Converged")
     expect(app.button("train_start")).to_be_enabled()
 
@@ -118,7 +118,7 @@ def test_a_refused_file_shows_why_and_keeps_the_model(refused_page, file, screen
         expect(app.alerts("info")).to_have_text(f"Still using the previous file, {GOOD_NAME}.")
         expect(preview).to_contain_text(f"Preview of the file '{GOOD_NAME}'")
         expect(app.button("train_start")).to_be_enabled()
-        expect(app.alerts("warning")).to_have_count(0)
+        expect(app.alerts("warning").filter(has_text="settings changed")).to_have_count(0)
     else:  # the table is read and shown, the reason is under the target; Train waits
         expect(preview).to_contain_text(f"Preview of the file '{file.name}'")
         expect(app.key("train_target").locator("input")).to_have_value(file.target)
@@ -157,7 +157,7 @@ def test_the_app_still_trains_after_the_refused_files(refused_page):
     app.set_number("train_alpha", 0.02)
     expect(app.alerts("warning")).to_contain_text("The data or settings changed")
     app.train()
-    expect(app.alerts("warning")).to_have_count(0)
+    expect(app.alerts("warning").filter(has_text="settings changed")).to_have_count(0)
     expect(app.alerts("success")).to_contain_text("Converged")
     app.assert_healthy()
 
@@ -204,24 +204,30 @@ def test_a_legit_file_loads_and_trains(legit_page, file, screenshot_dir):
     app = legit_page
     had_model = app.key("train_downloads").get_by_test_id("stDownloadButton").count() == 3
     app.upload(file.name, file.content)
-    expect(app.alerts("error")).to_have_count(0)
+    # States, each with a generous timeout: a wide or long file takes seconds to read,
+    # describe and prepare, and more on a machine busy with other work
     expect(app.main().get_by_test_id("stExpander").first).to_contain_text(
-        f"Preview of the file '{file.name}'")
+        f"Preview of the file '{file.name}'", timeout=LONG)
+    expect(app.button("train_start")).to_be_enabled(timeout=LONG)
+    expect(app.alerts("error")).to_have_count(0)
     app.choose_target(file.target)
     if had_model:  # the previous results stay until Train is pressed
-        expect(app.alerts("warning")).to_contain_text("The data or settings changed")
+        expect(app.alerts("warning").filter(has_text="settings changed")).to_contain_text(
+            "The data or settings changed", timeout=LONG)
         expect(app.key("train_downloads").get_by_test_id("stDownloadButton")).to_have_count(3)
     if file.id in PAGE_SAYS:
         assert PAGE_SAYS[file.id] in app.text(app.main()), PAGE_SAYS[file.id]
     app.assert_healthy()
 
     app.train(timeout=3 * LONG)
-    expect(app.alerts("error")).to_have_count(0)
-    expect(app.alerts("warning")).to_have_count(0)
     expect(app.alerts("success").or_(app.alerts("info"))).to_contain_text(
-        re.compile("Converged|Stopped after max_epochs"))
-    expect(app.main().get_by_role("heading", name="Compared with scikit-learn")).to_be_visible()
-    expect(app.key("train_downloads").get_by_test_id("stDownloadButton")).to_have_count(3)
+        re.compile("Converged|Stopped after max_epochs"), timeout=LONG)
+    expect(app.main().get_by_role("heading", name="Compared with scikit-learn")).to_be_visible(
+        timeout=LONG)
+    expect(app.key("train_downloads").get_by_test_id("stDownloadButton")).to_have_count(
+        3, timeout=LONG)
+    expect(app.alerts("error")).to_have_count(0)
+    expect(app.alerts("warning").filter(has_text="settings changed")).to_have_count(0)
     app.assert_healthy()
     assert_no_foreign(app)
     if file.id in ("markup", "formulas"):

@@ -303,7 +303,7 @@ def test_upload_pick_train_stop_train_again_and_download(train_page, screenshot_
     app.train()
     expect(app.alerts("success")).to_contain_text("Converged")
     expect(stopped).to_have_count(0)
-    expect(app.alerts("warning")).to_have_count(0)  # the results are for these settings
+    expect(app.alerts("warning").filter(has_text="settings changed")).to_have_count(0)  # the results are for these settings
     app.assert_healthy()
     app.snapshot(screenshot_dir, "train_results")
 
