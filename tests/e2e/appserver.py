@@ -61,11 +61,12 @@ def stop_app(proc):
         proc.kill()
 
 
-def guarded_page(browser, timeout=30_000):
+def guarded_page(browser, timeout=30_000, **context_options):
     """A page in a fresh browser context in which every request to a host other than this
-    machine is blocked and recorded in ``page.foreign_requests`` (callers assert it empty)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  accept_downloads=True)
+    machine is blocked and recorded in ``page.foreign_requests`` (callers assert it empty).
+    ``context_options`` go to ``browser.new_context`` (a phone's viewport and touch, say)."""
+    options = {"viewport": {"width": 1400, "height": 1000}, "accept_downloads": True}
+    context = browser.new_context(**{**options, **context_options})
     foreign = []
 
     def guard(route):

@@ -11,10 +11,9 @@ loaded machine and nothing is timed.
 
 import math
 import re
-from urllib.parse import urlparse
 
 import pytest
-from appserver import LOCAL_HOSTS
+from appserver import guarded_page
 
 from cecore.charts.binary import probe_grid
 
@@ -170,23 +169,8 @@ def test_dragging_the_swept_logit_moves_the_bars_without_a_rerun(page, app_url):
 # --------------------------------------------------------------------------- small screens
 def phone_page(browser, width, height=844):
     """A touch phone's browser context (``is_mobile``), requests to other hosts blocked."""
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  has_touch=True, is_mobile=True, device_scale_factor=2)
-    foreign = []
-
-    def guard(route):
-        url = route.request.url
-        if url.startswith(("data:", "blob:")) or (urlparse(url).hostname or "") in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            foreign.append(url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.foreign_requests = foreign
-    return page
+    return guarded_page(browser, viewport={"width": width, "height": height}, has_touch=True,
+                        is_mobile=True, device_scale_factor=2)
 
 
 def overlap(a, b):
