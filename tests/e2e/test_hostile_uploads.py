@@ -211,9 +211,9 @@ def test_a_legit_file_loads_and_trains(legit_page, file, screenshot_dir):
     expect(app.button("train_start")).to_be_enabled(timeout=LONG)
     expect(app.alerts("error")).to_have_count(0)
     app.choose_target(file.target)
+    stale = app.alerts("warning").filter(has_text="The data or settings changed")
     if had_model:  # the previous results stay until Train is pressed
-        expect(app.alerts("warning")).to_contain_text("The data or settings changed",
-                                                      timeout=LONG)
+        expect(stale).to_have_count(1, timeout=LONG)
         expect(app.main().get_by_test_id("stDownloadButton")).to_have_count(3)
     if file.id in PAGE_SAYS:
         assert PAGE_SAYS[file.id] in app.text(app.main()), PAGE_SAYS[file.id]
@@ -226,7 +226,9 @@ def test_a_legit_file_loads_and_trains(legit_page, file, screenshot_dir):
         timeout=LONG)
     expect(app.main().get_by_test_id("stDownloadButton")).to_have_count(3, timeout=LONG)
     expect(app.alerts("error")).to_have_count(0)
-    expect(app.alerts("warning")).to_have_count(0)
+    # the results are for this file (a warning on what the accuracy hides may remain: the
+    # wide file's 10 test rows are 60% one class, and so are its predictions)
+    expect(stale).to_have_count(0)
     app.assert_healthy()
     assert_no_foreign(app)
     if file.id in ("markup", "formulas"):
