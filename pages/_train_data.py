@@ -176,7 +176,8 @@ def suggested_features(frame, target):
     features, excluded = data.suggest_features(frame, target)
     if expand:
         dates = [c for c in date_columns(frame) if c in excluded]
-        features = [c for c in frame.columns.tolist() if c in features or c in dates]
+        used = set(features) | set(dates)
+        features = [c for c in frame.columns.tolist() if c in used]
         excluded = {c: why for c, why in excluded.items() if c not in dates}
     state[SUGGESTED] = (frame, (target, expand), (features, excluded))
     return features, excluded
