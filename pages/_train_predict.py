@@ -11,6 +11,7 @@ from cecore.io import MAX_UPLOAD_MB, TABLE_EXTENSIONS
 from cecore.model_file import load_model
 from cecore.probability_report import probability_report
 from cecore.script import reproducing_script, sklearn_script
+from pages._markdown import markdown_text
 from pages._shared import show_chart
 from pages._train_common import say, state
 
@@ -57,7 +58,7 @@ def score_upload(model, upload, key):
     if score.get("log_loss") is not None:
         cols = st.columns(3)
         cols[0].metric("Rows scored", f"{score['n_scored']:,} of {score['n_rows']:,}",
-                       help=f"rows whose '{model.target}' is one of the model's classes")
+                       help=f"rows whose '{markdown_text(model.target)}' is one of the model's classes")
         cols[1].metric("Log loss", f"{score['log_loss']:.4f}")
         cols[2].metric("Accuracy", f"{score['accuracy']:.2%}")
         y = model.class_indices(frame[model.target])

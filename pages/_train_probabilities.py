@@ -7,6 +7,7 @@ from cecore import charts
 from cecore.probability_report import accuracy_note, reliability_table
 from cecore.thresholds import cost_optimal_threshold
 from cecore.weights_lesson import counterpart_run, weights_or_threshold
+from pages._markdown import markdown_text
 from pages._shared import show_chart
 from pages._train_common import KEEP, say, state, training_turns
 
@@ -87,14 +88,15 @@ def use_cost_optimal_threshold():
 def show_threshold(run, report):
     st.markdown("**Decision threshold**")
     curves, names = report.curves, report.class_names
+    shown = markdown_text(names[1])  # widget labels and help render Markdown
     controls, costs = st.columns([3, 2], gap="medium")
     threshold = controls.slider(
         "Decision threshold", 0.0, 1.0, 0.5, step=0.005, format="%.3f", key=THRESHOLD,
         persist_state=KEEP,
-        help=f"a row is called '{names[1]}' when its probability is at least this")
-    cost_fp = costs.number_input(f"Cost of a false '{names[1]}'", min_value=0.0, value=1.0,
+        help=f"a row is called '{shown}' when its probability is at least this")
+    cost_fp = costs.number_input(f"Cost of a false '{shown}'", min_value=0.0, value=1.0,
                                  step=1.0, key=COST_FP, persist_state=KEEP)
-    cost_fn = costs.number_input(f"Cost of a missed '{names[1]}'", min_value=0.0, value=1.0,
+    cost_fn = costs.number_input(f"Cost of a missed '{shown}'", min_value=0.0, value=1.0,
                                  step=1.0, key=COST_FN, persist_state=KEEP)
     optimal = None
     if cost_fp + cost_fn > 0:

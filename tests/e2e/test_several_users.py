@@ -318,7 +318,7 @@ def test_four_trainings_and_an_explorer_at_once(browser, trainers_browser, own_a
             hyper = got["hyperparameters"]
             assert (hyper["epochs"], hyper["tol"]) == (epochs[k], 0.0)
             want, features = train_alone(contents[k], hyper)
-            assert list(got["preprocessing"]["input_columns"]) == features
+            assert list(got["input_columns"]) == features
             for field in ("target", "classes", "feature_names", "model"):
                 assert got[field] == want[field], field
             np.testing.assert_allclose(got["coef"], want["coef"], rtol=1e-9, atol=1e-12)
