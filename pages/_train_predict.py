@@ -85,7 +85,7 @@ def show_new_rows(run):
     """After training: predict a second file with the same feature columns."""
     st.subheader("Predict new rows")
     model = trained_model(run)
-    st.caption("A table with the same feature columns ("
+    say(st.caption, "A table with the same feature columns ("
                f"{', '.join(model.feature_names_in_[:8])}"
                f"{', …' if len(model.feature_names_in_) > 8 else ''}): missing columns are "
                "named, extra columns ignored, categories the model never saw count as none "
