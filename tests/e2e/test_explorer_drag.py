@@ -182,6 +182,10 @@ def overlap(a, b):
 def assert_mode_bars_clear_of_legends(page):
     from playwright.sync_api import expect
 
+    # count the charts once the page has settled: during a rerun stale copies are still there
+    expect(page.get_by_test_id("stApp")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=LONG)
+    expect(page.locator("[data-stale='true']")).to_have_count(0, timeout=LONG)
     charts = page.get_by_test_id("stPlotlyChart")
     assert charts.count() >= 1
     for i in range(charts.count()):
