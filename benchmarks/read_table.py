@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import sys
 import tempfile
-import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -31,6 +29,8 @@ import pandas as pd
 import python_calamine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import interleaved_medians  # noqa: E402
 
 from cecore.data import read_csv, read_table  # noqa: E402
 
@@ -64,18 +64,6 @@ def openpyxl_rows(path: Path) -> list[list]:
         return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
     finally:
         book.close()
-
-
-def interleaved_medians(calls: dict, repeats: int) -> dict[str, float]:
-    """Median wall time of each callable, run in turn (after one warm-up round)."""
-    times = {name: [] for name in calls}
-    for round_ in range(repeats + 1):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            if round_:
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main(argv=None) -> None:

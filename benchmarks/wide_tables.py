@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +28,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import interleaved_medians  # noqa: E402
 
 from cecore.data import (  # noqa: E402
     describe_columns,
@@ -49,18 +49,6 @@ def wide_csv(n_rows: int = 100, n_columns: int = 20_000, seed: int = 0) -> bytes
     frame.insert(0, "sample", [f"sample_{i:03d}" for i in range(n_rows)])
     frame["label"] = np.where(np.arange(n_rows) % 2 == 0, "tumour", "normal")
     return frame.to_csv(index=False).encode()
-
-
-def interleaved_medians(calls: dict, repeats: int) -> dict[str, float]:
-    """Median wall time of each callable, run in turn (after one warm-up round)."""
-    times = {name: [] for name in calls}
-    for round_ in range(repeats + 1):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            if round_:
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main(argv=None) -> None:

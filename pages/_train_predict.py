@@ -103,17 +103,17 @@ def show_scripts(run, file_name, sheet=None):
         return
     say(st.caption, f"Run it again outside the app: save the script next to {file_name} and "
                     "run it with Python; it prints the test log loss.")
-    cols = st.container(key="train_scripts", horizontal=True)
-    cols = [cols, cols]
-    cols[0].download_button("Python script (cecore)",
-                            reproducing_script(run, file_name, sheet=sheet),
+    # written when clicked, like the other downloads: not on every rerun of the page
+    scripts = st.container(key="train_scripts", horizontal=True)
+    scripts.download_button("Python script (cecore)",
+                            lambda: reproducing_script(run, file_name, sheet=sheet),
                             file_name="train_again.py", mime="text/x-python",
                             key="train_download_script", on_click="ignore",
                             help="reads the same file and reproduces this run with cecore, "
                                  "printing the test log loss")
     if run.frame is not None:
-        cols[1].download_button("Python script (scikit-learn only)",
-                                sklearn_script(run, file_name, sheet=sheet),
+        scripts.download_button("Python script (scikit-learn only)",
+                                lambda: sklearn_script(run, file_name, sheet=sheet),
                                 file_name="train_again_sklearn.py", mime="text/x-python",
                                 key="train_download_sklearn_script", on_click="ignore",
                                 help="the same preprocessing and objective with pandas and "

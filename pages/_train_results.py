@@ -72,14 +72,14 @@ def show_results(run):
     show_probabilities(run)
     st.subheader("Downloads")
     # the files are written when clicked: a wide model's take a second or two
-    cols = [st.container(key="train_downloads", horizontal=True)] * 3
-    cols[0].download_button("Model (JSON)", lambda: model_json(run), file_name="model.json",
+    downloads = st.container(key="train_downloads", horizontal=True)
+    downloads.download_button("Model (JSON)", lambda: model_json(run), file_name="model.json",
                             mime="application/json", key="train_download_model",
                             on_click="ignore")
-    cols[1].download_button("Loss history (CSV)", lambda: history_csv(run.history),
+    downloads.download_button("Loss history (CSV)", lambda: history_csv(run.history),
                             file_name="loss_history.csv", mime="text/csv",
                             key="train_download_history", on_click="ignore")
-    cols[2].download_button(f"Predictions on the {results.split} rows (CSV)",
+    downloads.download_button(f"Predictions on the {results.split} rows (CSV)",
                             lambda: predictions_csv(results), file_name="predictions.csv",
                             mime="text/csv", key="train_download_predictions",
                             on_click="ignore")
