@@ -69,6 +69,20 @@ class _LinearObjective:
     def n_features(self):
         return self.X.shape[1]
 
+    def __getstate__(self):
+        """Pickled without the row blocks: they are views of X and of shared work buffers
+        (the multinomial scores and their flat view), which a pickle would turn into
+        separate copies (the flat view then no longer sees the scores written into the
+        buffer, and X would be held twice)."""
+        state = dict(vars(self))
+        del state["_blocks"]
+        return state
+
+    def __setstate__(self, state):
+        """The blocks are cut again from the unpickled X, as the constructor cuts them."""
+        vars(self).update(state)
+        self._blocks = self._make_blocks(self.X, self.y, self.weights)
+
     def _bounds(self, n_rows):
         row_bytes = self.X.itemsize * max(self.n_features, self.n_classes)
         return block_bounds(n_rows, row_bytes, self.block_bytes)

@@ -151,3 +151,23 @@ def test_loss_alone_equals_the_loss_of_the_full_pass(n_classes):
     assert objective.loss(theta) == objective.loss_objective_gradient(theta)[0]
     assert objective.loss(theta) == pytest.approx(_dense(X, y, None, theta, 0.0, n_classes)[0],
                                                   rel=1e-12)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_an_unpickled_objective_computes_the_same_and_views_its_own_X(n_classes):
+    """The blocks hold views of X and of shared work buffers (the multinomial scores and
+    their flat view): pickling them would split each view from its buffer."""
+    import pickle
+
+    X, y, sw = _data(1000, 6, n_classes, weighted=True, seed=11)
+    objective = _objective(n_classes, X, y, sw, alpha=0.3)
+    restored = pickle.loads(pickle.dumps(objective))
+    theta = _theta(objective, seed=12)
+    for before, after in zip(objective.loss_objective_gradient(theta),
+                             restored.loss_objective_gradient(theta), strict=True):
+        np.testing.assert_array_equal(after, before)
+    np.testing.assert_array_equal(restored.batch_gradient(theta, np.arange(0, 1000, 3)),
+                                  objective.batch_gradient(theta, np.arange(0, 1000, 3)))
+    assert restored.loss(theta) == objective.loss(theta)
+    assert len(restored._blocks) == len(objective._blocks) > 1
+    assert all(np.shares_memory(block[0], restored.X) for block in restored._blocks)
