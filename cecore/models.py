@@ -119,7 +119,7 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
         """
         self._check_params()
         if hasattr(X, "__dask_graph__"):           # a Dask collection: cecore.distributed
-            return self._fit_iter_dask(X, y, sample_weight, X_val)
+            return self._fit_iter_dask(X, y, sample_weight, X_val, y_val)
         before = {k: v for k, v in vars(self).items() if k in FEATURE_ATTRIBUTES}
         try:    # validate_data(reset=True) sets them: they wait for the first epoch
             X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), order="C")
@@ -158,26 +158,16 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
         return train_epochs(self, X, y_index, objectives,
                             {**fitted, "classes_": classes, "class_weight_": class_weight})
 
-    def _fit_iter_dask(self, X, y, sample_weight, X_val):
+    def _fit_iter_dask(self, X, y, sample_weight, X_val, y_val):
         """:meth:`fit_iter` on Dask collections: every epoch on the cluster, X never
         gathered (:mod:`cecore.distributed`, imported only here)."""
-        from cecore.distributed import DaskObjective, as_dask_array, dask_classes, unsupported
+        from cecore.distributed import dask_fit
 
-        message = unsupported(self, X_val)
-        if message:
-            raise ValueError(message)
-        X, names = as_dask_array(X, np.dtype(self.dtype))
-        classes, y = dask_classes(y, X.chunks[0])
-        if classes.dtype.kind not in "iu":
-            check_classification_targets(classes)
-        self._check_classes(classes, "in the data")
-        objective = DaskObjective(X, y, sample_weight, classes, multinomial=self._multinomial,
-                                  alpha=self.alpha)
-        fitted = {"n_features_in_": X.shape[1], "classes_": classes,
-                  "class_weight_": np.ones(len(classes))}
-        if names is not None:
-            fitted["feature_names_in_"] = names
-        return train_epochs(self, X, objective.y, lambda: (objective, None, None), fitted)
+        X, objective, val_objective, fitted = dask_fit(
+            self, X, y, sample_weight, X_val, y_val, multinomial=self._multinomial,
+            check_classes=self._check_classes)
+        return train_epochs(self, X, objective.y, lambda: (objective, val_objective, None),
+                            fitted)
 
     def _check_params(self):
         check_hyperparameters(learning_rate=self.learning_rate, max_epochs=self.max_epochs,

@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 __all__ = ["ADAM_BETA1", "ADAM_BETA2", "ADAM_EPSILON", "Adam", "GradientDescent", "Nesterov",
-           "make_optimizer", "run_epoch"]
+           "make_optimizer", "minibatches", "run_epoch"]
 
 #: Adam's decay of the first and second moments and its epsilon (Kingma and Ba's defaults).
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8
@@ -102,14 +102,24 @@ def make_optimizer(solver, theta):
     return OPTIMIZERS[solver](theta)
 
 
+def minibatches(objective, batch, rng):
+    """The mini-batches of one epoch, each an argument of ``objective.batch_gradient``: the
+    rows shuffled by ``rng`` and cut by ``np.array_split`` into ``ceil(n / batch)`` batches,
+    or the objective's own ``batches(batch, rng)`` when it has them (the Dask objective's
+    row chunks, in an order shuffled by ``rng``)."""
+    own = getattr(objective, "batches", None)
+    if own is not None:
+        return own(batch, rng)
+    n = objective.X.shape[0]
+    return np.array_split(rng.permutation(n), math.ceil(n / batch))
+
+
 def run_epoch(objective, optimizer, theta, grad, lr, batch, rng):
     """One pass over the objective's rows from ``theta``: one step along ``grad`` (the full
-    gradient at ``theta``) when ``batch`` is None, else one step per mini-batch of the rows
-    shuffled by ``rng`` (``np.array_split`` into ``ceil(n / batch)`` batches). Returns the
-    parameters after the pass."""
+    gradient at ``theta``) when ``batch`` is None, else one step per mini-batch
+    (:func:`minibatches`). Returns the parameters after the pass."""
     if batch is None:
         return optimizer.step(theta, grad, lr)
-    n = objective.X.shape[0]
-    for idx in np.array_split(rng.permutation(n), math.ceil(n / batch)):
+    for idx in minibatches(objective, batch, rng):
         theta = optimizer.step(theta, objective.batch_gradient(theta, idx), lr)
     return theta

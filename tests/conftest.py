@@ -7,3 +7,17 @@ from pathlib import Path
 HERE = str(Path(__file__).resolve().parent)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A Client of one real local cluster (two worker processes) shared by the Dask tests."""
+    from dask_cluster import local_cluster, require_dask
+
+    require_dask()
+    from distributed import Client
+
+    with local_cluster() as cluster, Client(cluster) as client:
+        yield client

@@ -1,35 +1,26 @@
 """fit on Dask collections (cecore.distributed): every epoch on a real local cluster, X never
 gathered to the client, the same records and weights as in memory; dask-ml's Incremental."""
 
-import importlib.util
-import os
 import warnings
 
 import numpy as np
 import pytest
+from dask_cluster import require_dask
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from cecore import LogisticRegressionGD, SoftmaxRegressionGD
 
-
-def _missing(reason):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the Dask tests cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-for _name in ("dask", "distributed", "dask_ml"):
-    if importlib.util.find_spec(_name) is None:
-        _missing(f"{_name} is not installed (pip install -r requirements-dev.txt)")
+require_dask()
 
 import dask  # noqa: E402
 import dask.array as da  # noqa: E402
 import dask.dataframe as dd  # noqa: E402
 import pandas as pd  # noqa: E402
 from dask_ml.wrappers import Incremental  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
+
+from cecore.objective import BinaryObjective, MultinomialObjective  # noqa: E402
 
 TOL = 1e-10
 COMPARED = ("loss", "objective", "grad_norm")
@@ -38,11 +29,9 @@ COMPARED = ("loss", "objective", "grad_norm")
 STEP_RTOL = 1e-8
 
 
-@pytest.fixture(scope="module")
-def client():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        yield client
+@pytest.fixture
+def client(dask_client):
+    return dask_client
 
 
 def _standard(loader):
@@ -130,14 +119,83 @@ def test_the_chunks_live_on_the_workers(client):
 def test_unsupported_options_and_bad_labels_raise(client):
     X, y = IRIS
     dX, dy = da.from_array(X, chunks=(50, 4)), da.from_array(y, chunks=50)
-    with pytest.raises(ValueError, match="batch_size"):
-        SoftmaxRegressionGD(batch_size=10).fit(dX, dy)
-    with pytest.raises(ValueError, match="class_weight"):
-        SoftmaxRegressionGD(class_weight="balanced").fit(dX, dy)
+    with pytest.raises(ValueError, match="early_stopping"):
+        SoftmaxRegressionGD(early_stopping=True).fit(dX, dy)
     with pytest.raises(ValueError, match="binary"):
         LogisticRegressionGD().fit(dX, dy)
     with pytest.raises(ValueError, match=r"expected \(150,\)"):
         SoftmaxRegressionGD().fit(dX, dy[:100])
+    with pytest.raises(ValueError, match="y_val contains labels"):
+        next(SoftmaxRegressionGD().fit_iter(dX, dy, X_val=dX, y_val=dy + 1))
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 2: 0.5}])
+def test_class_weights_on_dask_equal_the_in_memory_fit(client, class_weight):
+    X, y = IRIS
+    keep = np.r_[0:50, 50:70, 100:150]                  # unequal classes: balanced matters
+    X, y = X[keep], y[keep]
+    w = np.random.default_rng(4).uniform(0.0, 2.0, len(y))
+    params = dict(solver="nesterov", alpha=0.01, max_epochs=50, class_weight=class_weight)
+    memory = _fit(SoftmaxRegressionGD(**params), X, y, sample_weight=w)
+    model = _fit(SoftmaxRegressionGD(**params), da.from_array(X, chunks=(45, 4)),
+                 da.from_array(y, chunks=45), sample_weight=da.from_array(w, chunks=60))
+    _same(memory, model)
+    np.testing.assert_allclose(model.class_weight_, memory.class_weight_, rtol=1e-15)
+    assert not np.all(model.class_weight_ == 1)
+
+
+def test_validation_rows_give_the_same_val_loss_as_in_memory(client):
+    X, y = CANCER
+    params = dict(solver="nesterov", alpha=0.01, max_epochs=25)
+    memory = _fit_val(LogisticRegressionGD(**params), X[:400], y[:400], X[400:], y[400:])
+    model = _fit_val(LogisticRegressionGD(**params), da.from_array(X[:400], chunks=(150, 30)),
+                     da.from_array(y[:400], chunks=150),
+                     da.from_array(X[400:], chunks=(100, 30)), y[400:])
+    for a, b in zip(memory.history_, model.history_, strict=True):
+        assert abs(a["val_loss"] - b["val_loss"]) <= TOL
+        assert abs(a["loss"] - b["loss"]) <= TOL
+
+
+def _fit_val(model, X, y, X_val, y_val):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in model.fit_iter(X, y, X_val=X_val, y_val=y_val):
+            pass
+    return model
+
+
+def _chunk_batches(chunks):
+    """In-memory batches that are the Dask run's: the chunks' rows, in the order
+    ``rng.permutation`` of the chunks gives each epoch."""
+    starts = np.cumsum((0, *chunks))
+
+    def batches(self, batch_size, rng):
+        return [np.arange(starts[c], starts[c + 1]) for c in rng.permutation(len(chunks))]
+    return batches
+
+
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "adam"])
+@pytest.mark.parametrize("data, cls, objective", [
+    (CANCER, LogisticRegressionGD, BinaryObjective),
+    (IRIS, SoftmaxRegressionGD, MultinomialObjective)])
+def test_minibatches_on_dask_are_the_chunks_and_match_in_memory_batches_of_those_rows(
+        client, monkeypatch, solver, data, cls, objective):
+    from cecore.distributed import batch_chunks
+
+    X, y = data
+    order = np.random.default_rng(2).permutation(len(y))
+    X, y = X[order], y[order]
+    params = dict(solver=solver, alpha=0.01, max_epochs=8, batch_size=64, random_state=5)
+    model = _fit(cls(**params), da.from_array(X, chunks=(100, X.shape[1])),
+                 da.from_array(y, chunks=100))
+    chunks = batch_chunks(len(y), 64)
+    assert len(chunks) == -(-len(y) // 64) and max(chunks) - min(chunks) <= 1
+    with monkeypatch.context() as patch:
+        patch.setattr(objective, "batches", _chunk_batches(chunks), raising=False)
+        memory = _fit(cls(**params), X, y)
+    _same(memory, model)
+    plain = _fit(cls(**params), X, y)           # random rows: other batches, other records
+    assert plain.history_[0]["loss"] != pytest.approx(model.history_[0]["loss"], rel=1e-9)
 
 
 def test_dask_ml_incremental_trains_block_by_block(client):
