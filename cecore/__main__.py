@@ -102,6 +102,10 @@ def build_parser():
                             "scikit-learn only")
     train.add_argument("--json", action="store_true",
                        help="print one JSON object on stdout instead of a table")
+    train.add_argument("--dask", metavar="local|ADDRESS",
+                       help="train on a Dask cluster: FILE is then a glob of CSV or Parquet "
+                            "parts; local starts one on this machine, or give a scheduler's "
+                            "address (tcp://host:8786)")
     predict = commands.add_parser(
         "predict", help="predict the classes of a file's rows with a saved model",
         description="Predict each row's class and class probabilities with a model saved by "
@@ -181,6 +185,10 @@ def train(args):
     options = DataOptions(test_size=args.test_size, missing=args.missing,
                           scale=not args.no_scale, dates=args.dates, degree=args.degree)
     _check_folders(args.save_model, args.script, args.sklearn_script)
+    if args.dask:  # dask is imported only here
+        from cecore.distributed_command import train_on_cluster
+
+        return train_on_cluster(args, config, options, ProgressBar)
     frame = read_table(args.file)
     prepared = prepare_data(frame, args.target, args.features, options, config.seed)
     run = TrainingRun(prepared, config, options, frame=frame)
