@@ -131,8 +131,9 @@ def cluster_client(where):
         client = Client(address, timeout=CONNECT_TIMEOUT)
     except Exception as error:  # whatever it is, the scheduler is not there
         _quietly_collect()
-        raise _unreachable(address, " ".join(str(error).split()) or type(error).__name__) \
-            from None
+        said = " ".join(str(error).split())
+        raise _unreachable(address, f"no Dask scheduler answered there ({type(error).__name__}"
+                                    f"{': ' + said if said else ''})") from None
     with client:
         try:
             client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)

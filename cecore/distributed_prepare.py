@@ -148,8 +148,10 @@ def _present_in_training(rows, columns):
 
 def _key_counts(rows, columns, requests):
     frame = _train_frame(rows, columns)
-    values = [frame[c].to_numpy(dtype=np.float64) for c in columns]
-    return part_key_counts([v[~np.isnan(v)] for v in values], requests)
+    wanted = {request[0] for request in requests}
+    values = [frame[c].to_numpy(dtype=np.float64) if j in wanted else None
+              for j, c in enumerate(columns)]
+    return part_key_counts([v if v is None else v[~np.isnan(v)] for v in values], requests)
 
 
 def _categories(rows, columns):
@@ -225,7 +227,8 @@ def _split(parts, infos, remap, classes, options):
 
 def _trained_columns(parts, specs, columns):
     """Leave out the input columns without a value in the training rows (as prepare's
-    ``without_untrained_columns``): the specs, the model columns and notes."""
+    ``without_untrained_columns``): the specs, the model columns, notes, and the number
+    of training values of each model column."""
     present = np.sum(_each(_present_in_training, parts, columns), axis=0)
     has = dict(zip(columns, present, strict=True))
     lost = [name for name, spec in specs.items()
@@ -240,22 +243,23 @@ def _trained_columns(parts, specs, columns):
                                          else [name])}
     specs = {name: spec for name, spec in specs.items() if name not in lost}
     return specs, [c for c in columns if c not in gone], [
-        f"Column '{name}' has no values in the training rows and was left out." for name in lost]
+        f"Column '{name}' has no values in the training rows and was left out." for name in lost
+    ], has
 
 
-def _medians(parts, columns):
-    search = MedianSearch(len(columns))
+def _medians(parts, columns, present):
+    search = MedianSearch([present[c] for c in columns])
     while not search.done:
         requests = search.requests()
         search.answer(requests, _each(_key_counts, parts, columns, requests))
     return search.medians
 
 
-def _fitted_preprocessor(parts, specs, columns, options, n_train):
+def _fitted_preprocessor(parts, specs, columns, options, n_train, present):
     """The ColumnTransformer of the training rows (see the module docstring)."""
     categorical = [c for c in columns if c in specs and specs[c].kind == "categorical"]
     numeric = [c for c in columns if c not in categorical]
-    medians = _medians(parts, numeric) if numeric else None
+    medians = _medians(parts, numeric, present) if numeric else None
     encoded = []
     if categorical:
         found = _each(_categories, parts, categorical)
@@ -351,12 +355,13 @@ def prepare_on_cluster(frame, target, features, options):
     check_expansion_size(n_kept, numeric_column_count(specs), options.degree)
     parts, masks = _split(parts, infos, remap, classes, options)
     columns = list(build_model_frame(pd.DataFrame({n: [] for n in specs}), specs)[0].columns)
-    specs, columns, untrained = _trained_columns(parts, specs, columns)
+    specs, columns, untrained, present = _trained_columns(parts, specs, columns)
     notes += untrained
     sizes = {"train": [int(m.sum()) if m is not None else i["kept"]
                        for m, i in zip(masks, infos, strict=True)]}
     sizes["test"] = [i["kept"] - s for i, s in zip(infos, sizes["train"], strict=True)]
-    preprocessor = _fitted_preprocessor(parts, specs, columns, options, sum(sizes["train"]))
+    preprocessor = _fitted_preprocessor(parts, specs, columns, options, sum(sizes["train"]),
+                                        present)
     notes += grouping_notes(preprocessor)
     feature_names = [str(n) for n in preprocessor.get_feature_names_out()]
     d = len(feature_names)

@@ -5,10 +5,12 @@ training rows and return something small; the others merge those results on the 
 
 * Medians (:class:`MedianSearch`): exact, by selection. Each float64 is mapped to an int64
   key in the same order (:func:`float_keys`: the bits, the magnitude bits flipped for
-  negative numbers), and every round each part counts its keys in :data:`BINS` bins of the
-  window that holds the middle rank(s); the window shrinks ~4096-fold a round (at most 6
-  rounds for 64-bit keys) until it holds at most :data:`GATHER_LIMIT` values, which are
-  then sent to the client and sorted. The median is the middle value, or for an even
+  negative numbers), and every round each part counts its keys in the bins of the window
+  that holds the middle rank (each of the two, for an even count): ``n / 64`` bins for ``n`` values, from 16 up to
+  :data:`BINS` (then the window shrinks 4096-fold a round: at most 6 rounds for 64-bit
+  keys), until it holds at most ``n / 256`` values (:data:`GATHER_LIMIT` at most), which
+  are then sent to the client and sorted. So what a round sends is a small fraction of
+  the column, whatever its length. The median is the middle value, or for an even
   count ``np.mean`` of the two middle values: what ``np.nanmedian`` (and SimpleImputer's
   median) gives.
 * Means and variances (:func:`part_moments`, :func:`merge_moments`): per part ``(n, mean,
@@ -30,8 +32,9 @@ __all__ = ["BINS", "GATHER_LIMIT", "MedianSearch", "float_keys", "key_floats",
            "merge_counts", "merge_moments", "most_frequent", "part_category_counts",
            "part_key_counts", "part_moments", "stand_in_counts", "standard_scale"]
 
-BINS = 4096  # bins per selection round
-GATHER_LIMIT = 1 << 16  # values of one column sent to the client to finish a selection
+BINS = 4096  # most bins per selection round
+MIN_BINS = 16  # fewest bins per selection round
+GATHER_LIMIT = 1 << 16  # most values of one column sent to the client to finish a selection
 _FLIP = np.int64(0x7FFFFFFFFFFFFFFF)
 _LOWEST, _HIGHEST = -(1 << 63), (1 << 63) - 1
 
@@ -49,104 +52,103 @@ def key_floats(keys):
 
 
 def part_key_counts(columns, requests):
-    """One part's answer to a selection round: for each column's present values (a 1-d
-    float64 array) and request (None: resolved; ``("count", lo, hi)``: the counts of its
-    keys in [lo, hi] over :func:`_edges`; ``("gather", lo, hi)``: those keys, sorted)."""
+    """One part's answer to a selection round: for each request ``(j, how, lo, hi, bins)``
+    on ``columns[j]`` (a 1-d float64 array of present values): ``how`` "count", the counts
+    of its keys in ``bins`` bins of [lo, hi] (:func:`_edges`); "gather", those keys,
+    sorted."""
     answers = []
-    for values, request in zip(columns, requests, strict=True):
-        if request is None:
-            answers.append(None)
-            continue
-        how, lo, hi = request
-        keys = float_keys(values)
+    for j, how, lo, hi, bins in requests:
+        keys = float_keys(columns[j])
         keys = keys[(keys >= lo) & (keys <= hi)]
         if how == "gather":
             answers.append(np.sort(keys))
         else:
-            lower = np.array(_edges(lo, hi)[:-1], dtype=np.int64)
+            lower = np.array(_edges(lo, hi, bins)[:-1], dtype=np.int64)
             index = np.searchsorted(lower, keys, side="right") - 1
             answers.append(np.bincount(index, minlength=len(lower)))
     return answers
 
 
-def _edges(lo, hi):
-    """``BINS`` (fewer for a narrow window) bin edges over the keys lo..hi (Python ints):
-    bin i holds the keys from edge i up to (not including) edge i + 1."""
+def _edges(lo, hi, bins):
+    """The edges of ``bins`` bins (fewer for a narrow window) over the keys lo..hi (Python
+    ints): bin i holds the keys from edge i up to (not including) edge i + 1."""
     span = hi - lo + 1
-    bins = min(BINS, span)
+    bins = min(bins, span)
     return [lo + (span * i) // bins for i in range(bins + 1)]
 
 
 class _Selection:
-    """The search for the median of one column: the window [lo, hi] of keys holding the
-    middle ranks, the number of keys below it, and what was found."""
+    """The search for the key of 0-based rank ``rank`` among ``n`` values: the window
+    [lo, hi] of keys that holds it, the number of keys below the window, the key found.
+    Each round the window shrinks to the bin holding the rank, so it ends with one key
+    (however many values share it) or few enough values to gather."""
 
-    def __init__(self):
-        self.lo, self.hi, self.below = _LOWEST, _HIGHEST, 0
-        self.ranks = None          # the 0-based middle ranks, once the count is known
-        self.inside = None         # how many keys the window holds (None before counting)
-        self.median = None
+    def __init__(self, n, rank):
+        self.lo, self.hi, self.below, self.inside, self.rank = _LOWEST, _HIGHEST, 0, n, rank
+        self.bins = int(min(BINS, max(MIN_BINS, n // 64)))
+        self.gather = int(min(GATHER_LIMIT, max(2, n // 256)))
+        self.key = None
 
-    def request(self):
-        if self.median is not None:
-            return None
-        if self.inside is not None and self.inside <= GATHER_LIMIT:
-            return ("gather", self.lo, self.hi)
-        return ("count", self.lo, self.hi)
+    def request(self, j):
+        how = "gather" if self.inside <= self.gather else "count"
+        return (j, how, self.lo, self.hi, self.bins)
 
     def answer(self, parts, how):
         if how == "gather":
-            keys = np.sort(np.concatenate(parts))
-            self._found([int(keys[r - self.below]) for r in self.ranks])
+            self.key = int(np.sort(np.concatenate(parts))[self.rank - self.below])
             return
         counts = np.sum(parts, axis=0)
-        if self.ranks is None:
-            n = int(counts.sum())
-            if n == 0:
-                self.median = np.nan
-                return
-            self.ranks = ((n - 1) // 2, n // 2)
-        edges = _edges(self.lo, self.hi)
+        edges = _edges(self.lo, self.hi, self.bins)
         ends = self.below + np.cumsum(counts)         # keys below each bin's upper edge
-        first, last = (int(np.searchsorted(ends, r, side="right")) for r in self.ranks)
-        self.below = int(ends[first] - counts[first])
-        self.lo, self.hi = edges[first], edges[last + 1] - 1
-        self.inside = int(counts[first:last + 1].sum())
-        if self.lo == self.hi:                         # one key: the value is known
-            self._found([self.lo, self.lo])
-
-    def _found(self, keys):
-        low, high = key_floats(np.array(keys))
-        self.median = float(low) if keys[0] == keys[1] else float(np.mean(np.array([low, high])))
+        b = int(np.searchsorted(ends, self.rank, side="right"))
+        self.below = int(ends[b] - counts[b])
+        self.lo, self.hi, self.inside = edges[b], edges[b + 1] - 1, int(counts[b])
+        if self.lo == self.hi:                         # one key: found
+            self.key = self.lo
 
 
 class MedianSearch:
-    """Exact medians of several columns spread over parts (see the module docstring).
+    """Exact medians of several columns spread over parts (see the module docstring), of
+    ``counts[j]`` present values in column j: one selection of the middle rank, two for
+    an even count.
 
     Loop: ``requests = search.requests()``; each part answers with
-    :func:`part_key_counts` ``(its columns, requests)``; ``search.answer(answers)`` with
-    the list of the parts' answers; until ``search.done``. ``medians`` is then one float per
-    column (NaN for a column without values).
+    :func:`part_key_counts` ``(its columns, requests)``; ``search.answer(requests,
+    answers)`` with the list of the parts' answers; until ``search.done``. ``medians`` is
+    then one float per column (NaN for a column without values).
     """
 
-    def __init__(self, n_columns):
-        self.columns = [_Selection() for _ in range(n_columns)]
+    def __init__(self, counts):
+        self.columns = [[_Selection(n, r) for r in sorted({(n - 1) // 2, n // 2})]
+                        if n else [] for n in map(int, counts)]
+
+    def _open(self):
+        return [(j, s) for j, column in enumerate(self.columns) for s in column
+                if s.key is None]
 
     @property
     def done(self):
-        return all(c.median is not None for c in self.columns)
+        return not self._open()
 
     def requests(self):
-        return [c.request() for c in self.columns]
+        return [s.request(j) for j, s in self._open()]
 
     def answer(self, requests, answers):
-        for j, (column, request) in enumerate(zip(self.columns, requests, strict=True)):
-            if request is not None:
-                column.answer([part[j] for part in answers], request[0])
+        for k, ((_, selection), request) in enumerate(zip(self._open(), requests,
+                                                          strict=True)):
+            selection.answer([part[k] for part in answers], request[1])
 
     @property
     def medians(self):
-        return np.array([c.median for c in self.columns], dtype=np.float64)
+        medians = []
+        for column in self.columns:
+            if not column:
+                medians.append(np.nan)
+                continue
+            values = key_floats(np.array([s.key for s in column]))
+            medians.append(float(values[0]) if len(values) == 1
+                           else float(np.mean(values)))
+        return np.array(medians, dtype=np.float64)
 
 
 def part_moments(X):
