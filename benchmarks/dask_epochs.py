@@ -24,6 +24,7 @@ smallest to the largest row count, and 1 worker / 2 workers.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -108,7 +109,8 @@ def main():
     results = {}
     for workers in args.workers:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster):
+                          dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
+                Client(cluster):
             for n in args.rows:
                 chunks, (epoch, overhead), keep = dask_epoch_calls(n, args.chunk_rows)
                 with threadpool_limits(1):
