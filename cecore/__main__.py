@@ -1,5 +1,6 @@
 """``python -m cecore train FILE --target COL``: the training page's pipeline without a UI;
-``python -m cecore predict MODEL.json FILE``: a saved model's predictions for a file's rows.
+``python -m cecore predict MODEL.json FILE``: a saved model's predictions for a file's rows;
+``python -m cecore race FILE --target COL``: the optimisers raced (:mod:`cecore.race_command`).
 
 Reads the CSV, prepares it, trains with a progress bar on stderr (Ctrl-C stops training and
 keeps the model of the last finished epoch, like the page's Stop button), compares with
@@ -26,6 +27,7 @@ from cecore.live import Throttle
 from cecore.model_file import load_model
 from cecore.models import DivergenceWarning
 from cecore.prepare.options import DATES, MISSING
+from cecore.race_command import add_race_parser, race
 from cecore.script import reproducing_script, sklearn_script
 from cecore.training import MODELS, DataOptions, TrainConfig, TrainingRun, prepare_data
 
@@ -116,6 +118,7 @@ def build_parser():
     predict.add_argument("--json", action="store_true",
                          help="print one JSON object: n_rows, and log_loss and accuracy when "
                               "FILE holds the target column")
+    add_race_parser(commands)
     return parser
 
 
@@ -254,7 +257,8 @@ def predict(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        return predict(args) if args.command == "predict" else train(args)
+        command = {"predict": predict, "race": race, "train": train}[args.command]
+        return command(args)
     except (DataError, ValueError) as error:
         message = " ".join(str(error).split())
         print(f"error: {message}", file=sys.stderr)

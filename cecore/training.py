@@ -24,6 +24,8 @@ from cecore.models import LogisticRegressionGD, SoftmaxRegressionGD
 from cecore.prepare import prepare
 from cecore.prepare.options import DataOptions
 from cecore.prepare.split import split_positions
+from cecore.surface import theta_of
+from cecore.trajectory import Trajectory
 
 MODELS = ("auto", "logistic", "softmax")
 MAX_EPOCHS = 100_000
@@ -137,6 +139,9 @@ class TrainingRun:
         self.kind = resolve_model(config.model, len(prepared.classes))
         self.estimator = build_estimator(config, self.kind)
         self.history = []
+        #: the packed weights after each epoch, evenly thinned to a memory budget (the path
+        #: drawn on the loss surface)
+        self.trajectory = Trajectory()
         self.status = "running"
         self.message = ""
         self.compute_seconds = 0.0
@@ -189,6 +194,8 @@ class TrainingRun:
             finally:
                 self.compute_seconds += time.perf_counter() - started
             self.history.append(record)
+            self.trajectory.add(record["epoch"], theta_of(
+                self.estimator.coef_, self.estimator.intercept_, self.kind == "softmax"))
             return record
 
     def records(self):
