@@ -89,8 +89,9 @@ def surface_caption(run, surface):
         where = ("Only these two parameters vary; every other one stays at its trained "
                  "value. The path shows the two parameters' values at each epoch; the others "
                  "moved too, so it is not on this surface until the end.")
-    scale = ("The features are standardised, so the valley is round and a step of 1/L goes "
-             "almost straight down." if run.options.scale else
+    scale = ("The features are standardised, so the valley is only as narrow as their "
+             "correlations make it; race on raw features below to see the difference."
+             if run.options.scale else
              "The features are in their own units: the valley is long and narrow, and plain "
              "gradient descent zig-zags across it.")
     return (f"Contours of the training objective J = mean cross-entropy + α/2·‖W‖², the very "
@@ -166,6 +167,12 @@ def race_live(race):
 
 
 def show_race_results(race, raw):
+    stopped = [lane.label for lane in race.lanes.values() if lane.status == "stopped"]
+    skipped = [lane.label for lane in race.lanes.values() if lane.status == "not run"]
+    if stopped or skipped:
+        st.info(f"The race was stopped{' during ' + stopped[0] if stopped else ''}"
+                + (f"; {', '.join(skipped)} did not run." if skipped else ".")
+                + " Start it again to run every optimiser.")
     left, right = st.columns(2, gap="medium")
     with left:
         show_chart(charts.race_gap(race, x="epoch"))
@@ -182,7 +189,8 @@ def show_race_results(race, raw):
                "(relative). An epoch is one step on all rows (L-BFGS: one iteration, which "
                "may evaluate the objective more than once), or one pass of mini-batches. "
                "A lane stops within 1e-9 of L-BFGS's objective, or at its epoch or 10 s "
-               f"budget.{' Features in their own units.' if raw else ''}")
+               "budget; None: it did not come within 1e-6 before that."
+               f"{' Features in their own units.' if raw else ''}")
     if not race.running:
         key = ("race", id(race))
         cached = state.get(SURFACE + "_race")

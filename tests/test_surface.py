@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
 
 from cecore import LogisticRegressionGD, SoftmaxRegressionGD
@@ -31,12 +31,6 @@ def walked(model, X, y):
 
 def direct(objective, theta):
     return objective.loss_objective_gradient(theta)[1]
-
-
-@pytest.fixture(scope="module")
-def cancer():
-    X, y = load_breast_cancer(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def test_the_grid_is_the_objective_binary(cancer):
