@@ -42,6 +42,8 @@ TARGET_GAP = 1e-6
 #: TARGET_GAP, so the chart shows each one cross it
 FINISH_GAP = 1e-9
 SGD_BATCH = 256
+#: bytes of kept path per lane (five lanes in a session: at most 20 MB)
+LANE_PATH_BYTES = 4 * 1024 * 1024
 
 
 @dataclass
@@ -53,7 +55,8 @@ class Lane:
     name: str
     label: str
     records: list = field(default_factory=list)
-    trajectory: Trajectory = field(default_factory=Trajectory)
+    trajectory: Trajectory = field(
+        default_factory=lambda: Trajectory(max_bytes=LANE_PATH_BYTES))
     status: str = "waiting"
 
     @property
@@ -118,6 +121,13 @@ class Race:
                 yield next(self._steps)
             except StopIteration:
                 return
+
+    def release_rows(self):
+        """Let go of the rows and the objective (a finished race whose surface was drawn
+        keeps only its records and paths: a page keeps it in the session)."""
+        if self.running:
+            raise ValueError("The race is still running.")
+        self.X = self.y = self.sample_weight = self.objective = None
 
     def stop(self):
         """End the race now: the running lane keeps its epochs, the waiting ones do not run."""

@@ -192,12 +192,12 @@ def show_race_results(race, raw):
                "budget; None: it did not come within 1e-6 before that."
                f"{' Features in their own units.' if raw else ''}")
     if not race.running:
-        key = ("race", id(race))
         cached = state.get(SURFACE + "_race")
-        if cached is None or cached[0] != key:
+        if cached is None or cached[0] is not race:
             with st.spinner("Evaluating the objective over the plane…"):
-                cached = (key, charts.loss_surface(race_surface(race)))
+                cached = (race, charts.loss_surface(race_surface(race)))
             state[SURFACE + "_race"] = cached
+            race.release_rows()         # the session keeps the records and paths only
         st.markdown("**Where each optimiser walked**")
         show_chart(cached[1])
         st.caption("The plane through the best point spanned by the two main directions of "

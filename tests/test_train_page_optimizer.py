@@ -89,8 +89,14 @@ def test_the_race_runs_every_optimiser_on_the_runs_objective_and_draws_their_pat
     paths, _ = surfaces(at)
     assert len(paths) == 2 and set(paths[1]) == set(expected["optimiser"])
 
+    assert race.X is None and race.objective is None   # the session keeps records and paths
+
     at.toggle(key="train_race_raw").set_value(True).run()
     at.button(key="train_race_start").click().run()
-    raw_race = at.session_state["train_race"][2]
-    assert raw_race.X.std(axis=0).max() > 100          # the table's own units
+    _, raw, raw_race = at.session_state["train_race"]
+    assert raw and raw_race is not race
+    # the same start, another valley: plain GD's first step lands elsewhere
+    assert raw_race.start_objective == pytest.approx(race.start_objective, rel=1e-12)
+    assert raw_race.lanes["gd"].records[1]["objective"] != pytest.approx(
+        race.lanes["gd"].records[1]["objective"], rel=1e-3)
     assert captions(at, "Features in their own units.")
