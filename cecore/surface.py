@@ -201,10 +201,21 @@ def principal_directions(offsets):
     the points never took is the coordinate axis least along the first, made orthogonal
     to it (Gram-Schmidt)."""
     offsets = np.asarray(offsets, dtype=np.float64)
-    _, singular, vt = np.linalg.svd(offsets, full_matrices=False)
+    if offsets.shape[1] > 2 * offsets.shape[0]:
+        # more parameters than points (a wide model): the eigenvectors of the small Gram
+        # matrix O O^T give the same right singular vectors, v_k = O^T u_k / s_k, in a
+        # product instead of an SVD of the wide matrix (20 ms against 250 ms at 92 x 20,001)
+        eigenvalues, vectors = np.linalg.eigh(offsets @ offsets.T)
+        order = np.argsort(eigenvalues)[::-1]
+        singular = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
+        top = [k for k in range(min(2, len(singular))) if singular[k] > 1e-12 * singular[0]]
+        vt = np.array([vectors[:, order[k]] @ offsets / singular[k] for k in top])
+        singular = np.where(singular > 1e-12 * max(singular[0], 1e-300), singular, 0.0)
+    else:
+        _, singular, vt = np.linalg.svd(offsets, full_matrices=False)
     directions = np.zeros((2, offsets.shape[1]))
     for k in range(2):
-        if k < len(singular) and singular[k] > 0:
+        if k < len(vt) and singular[k] > 0:
             directions[k] = vt[k]
         elif k == 0:
             directions[0, 0] = 1.0

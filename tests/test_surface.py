@@ -126,3 +126,13 @@ def test_a_60_by_60_grid_at_100000_rows_is_a_few_products(capsys):
     seconds = time.perf_counter() - started
     assert grid.shape == (60, 60) and np.isfinite(grid).all()
     print(f"60 x 60 grid at 100,000 x 20: {seconds:.2f} s")  # timed in benchmarks/, not here
+
+
+def test_a_wide_paths_directions_from_the_small_gram_matrix_are_the_svds():
+    rng = np.random.default_rng(0)
+    offsets = rng.normal(size=(40, 3001)) * np.linspace(3, 1, 3001)
+    directions, explained = principal_directions(offsets)
+    _, singular, vt = np.linalg.svd(offsets, full_matrices=False)
+    np.testing.assert_allclose(np.abs(directions @ vt[:2].T), np.eye(2), atol=1e-10)
+    np.testing.assert_allclose(explained, singular[:2] ** 2 / (singular ** 2).sum(),
+                               rtol=1e-10)
