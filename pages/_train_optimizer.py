@@ -132,7 +132,11 @@ def show_race(run):
     if right.button("Start the race", key="train_race_start", width="stretch"):
         start_race(run, raw, int(max_epochs))
     cached = state.get(RACE)
-    if cached is None or cached[0] is not run:
+    if cached is not None and cached[0] is not run:   # a race of an earlier run: end it
+        cached[2].stop()
+        del state[RACE]
+        cached = None
+    if cached is None:
         st.caption("gradient descent, Nesterov, Adam, mini-batch SGD and scipy's L-BFGS on "
                    "the objective this run minimised, from the same start: how many epochs "
                    "and milliseconds each needs, and where each walks.")
