@@ -1,0 +1,72 @@
+"""The training page under AppTest: early stopping (the settings, the status, the kept epoch)
+and the regularisation path (computed on a click, the best alpha marked, one click trains
+with it)."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")]
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def wide_csv(n=200, d=500, seed=0):
+    """200 rows, 500 random features, 5 of them informative: a small alpha overfits."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = X[:, :5].sum(axis=1) + rng.normal(size=n) > 0
+    frame = pd.DataFrame(X.round(4), columns=[f"g{j:03d}" for j in range(d)])
+    frame["label"] = np.where(y, "tumour", "normal")
+    return frame.to_csv(index=False).encode()
+
+
+def open_with(content, name="wide.csv", **query):
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.switch_page("pages/train.py")
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.file_uploader(key="train_upload").upload(name, content, "text/csv").run()
+    assert not at.exception
+    return at
+
+
+def train(at):
+    at.button(key="train_start").click().run()
+    assert not at.exception
+
+
+def captions(at):
+    return [c.value.replace("\\", "") for c in at.caption]
+
+
+def test_early_stopping_on_the_page_ends_the_run_and_names_the_kept_epoch():
+    at = open_with(wide_csv(), train_alpha="0.0001")
+    assert at.toggle(key="train_early_stopping").value is False
+    assert at.number_input(key="train_validation_fraction").disabled
+    at.toggle(key="train_early_stopping").set_value(True).run()
+    assert not at.number_input(key="train_validation_fraction").disabled
+    at.number_input(key="train_validation_fraction").set_value(0.2).run()
+    at.number_input(key="train_n_iter_no_change").set_value(3).run()
+    train(at)
+
+    run = at.session_state["train_run"]
+    assert (run.config.early_stopping, run.config.validation_fraction,
+            run.config.n_iter_no_change) == (True, 0.2, 3)
+    assert run.status == "early_stopping" and len(run.history) == run.best_epoch + 3
+    assert at.success[0].value.startswith(f"Stopped early at epoch {len(run.history)}")
+    held = len(run.y_fit) - len(run.trained_positions)
+    assert held == int(np.ceil(0.2 * len(run.y_fit)))
+    kept = [c for c in captions(at) if c.startswith("Early stopping kept epoch")]
+    assert kept == [f"Early stopping kept epoch {run.best_epoch:,} of {len(run.history):,}: "
+                    f"the lowest loss on {held:,} held-out training rows (validation fraction "
+                    f"0.2 of the {len(run.y_fit):,} rows left for fitting; neither the "
+                    "validation share's rows nor the test rows are among them). The model "
+                    "and the comparison below are that epoch's, trained on the other "
+                    f"{len(run.trained_positions):,} rows."]
+    table = [t.value for t in at.dataframe if "cecore (training record)" in t.value.columns][0]
+    assert table.loc["train loss", "cecore (training record)"] == run.kept_record["loss"]
