@@ -11,6 +11,7 @@ from pages._shared import show_chart
 from pages._train_common import UPLOADED, state
 from pages._train_predict import show_new_rows, show_scripts
 from pages._train_probabilities import show_probabilities
+from pages._train_regularization import show_regularization_path
 
 
 def show_comparison(results):
@@ -70,6 +71,7 @@ def show_results(run):
                    f"({'standardized' if run.options.scale else 'as in the table'}), with "
                    f"the {grid.split} rows on top.")
     show_probabilities(run)
+    show_regularization_path(run)
     st.subheader("Downloads")
     # the files are written when clicked: a wide model's take a second or two
     downloads = st.container(key="train_downloads", horizontal=True)

@@ -10,7 +10,16 @@ from cecore import charts
 from cecore.live import Throttle, live_cost_caption
 from cecore.training import TrainConfig, TrainingRun
 from pages._shared import BIND_URL, show_chart
-from pages._train_common import KEEP, LIVE_COST, RUN, RUN_SIGNATURE, say, state, training_turns
+from pages._train_common import (
+    KEEP,
+    LIVE_COST,
+    MAX_ALPHA,
+    RUN,
+    RUN_SIGNATURE,
+    say,
+    state,
+    training_turns,
+)
 from pages._train_results import show_results
 
 STATUS_BOX = {"converged": st.success, "max_epochs": st.info, "stopped": st.info,
@@ -51,7 +60,7 @@ def choose_settings():
     batch = cols[2].number_input("Batch size", min_value=1, max_value=1_000_000, value=64,
                                  step=16, key="train_batch_size", disabled=not mini,
                                  bind=BIND_URL, persist_state=KEEP)
-    alpha = cols[3].number_input("L2 alpha", min_value=0.0, max_value=100.0, value=0.01,
+    alpha = cols[3].number_input("L2 alpha", min_value=0.0, max_value=MAX_ALPHA, value=0.01,
                                  step=0.001, format="%g", key="train_alpha", bind=BIND_URL,
                                  persist_state=KEEP, help="Penalty alpha/2 ||W||²; the "
                                  "intercept is not penalised.")

@@ -2,6 +2,7 @@
 and the regularisation path (computed on a click, the best alpha marked, one click trains
 with it)."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -70,3 +71,57 @@ def test_early_stopping_on_the_page_ends_the_run_and_names_the_kept_epoch():
                     f"{len(run.trained_positions):,} rows."]
     table = [t.value for t in at.dataframe if "cecore (training record)" in t.value.columns][0]
     assert table.loc["train loss", "cecore (training record)"] == run.kept_record["loss"]
+
+
+def charts_named(at, prefix):
+    """The Plotly specs with a trace whose name starts with ``prefix``."""
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return [s for s in specs if any(t.get("name", "").startswith(prefix) for t in s["data"])]
+
+
+def test_the_path_is_computed_on_a_click_and_one_click_trains_with_its_best_alpha():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.switch_page("pages/train.py")
+    at.query_params["train_source"] = "Sample dataset"
+    at.query_params["train_sample"] = "breast_cancer"
+    at.run()
+    train(at)
+    run = at.session_state["train_run"]
+    assert at.button(key="train_path_start").label == "Compute the regularisation path"
+    assert not charts_named(at, "best alpha")
+    at.button(key="train_path_start").click().run()
+    assert not at.exception
+
+    key, tracer = at.session_state["train_regularization_path"]
+    path = tracer.result()
+    assert key[0] is run.prepared and 0.01 in path.alphas      # the run's alpha on the grid
+    (losses,) = charts_named(at, "validation loss")
+    traces = {t["name"]: t for t in losses["data"]}
+    best = f"best alpha {path.best_alpha:.3g}"
+    assert traces[best]["x"] == [path.best_alpha] * 2
+    star = traces["lowest validation loss"]
+    assert star["x"] == [pytest.approx(path.best_alpha)]
+    assert star["y"] == [pytest.approx(min(traces["validation loss"]["y"]))]
+    assert traces["this run's alpha 0.01"]["x"] == [0.01, 0.01]
+    assert len(charts_named(at, best)) == 2                      # the weights chart too
+    caption = [c for c in captions(at) if c.startswith("Each point is the model")][0]
+    n = len(tracer.y)
+    assert f"C = 1/(alpha·n) with n = {n:,} fitted rows" in caption
+    assert f"from C = {1 / (path.alphas[0] * n):.3g} at alpha {path.alphas[0]:.3g}" in caption
+    assert f"validation loss on {path.n_validation:,} training rows" in caption
+
+    button = at.button(key="train_path_use_best")
+    assert button.label == f"Train with alpha = {path.best_alpha:.3g}"
+    assert path.best_alpha != 0.01 and not button.disabled
+    button.click().run()
+    assert not at.exception
+    trained = at.session_state["train_run"]
+    assert trained is not run and trained.config.alpha == path.best_alpha
+    assert trained.usable and trained.prepared is run.prepared
+    assert at.number_input(key="train_alpha").value == path.best_alpha
+    assert not [w for w in at.warning if "settings changed" in w.value]
+    # the same data and model: the path stays, with the new run's alpha on it
+    (losses,) = charts_named(at, "validation loss")
+    names = {t["name"] for t in losses["data"]}
+    assert f"this run's alpha {path.best_alpha:g}" in names
+    assert at.button(key="train_path_use_best").disabled
