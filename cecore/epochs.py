@@ -115,12 +115,14 @@ def train_epochs(model, X, y_index, objectives, fitted):
     batch = None if model.batch_size is None or model.batch_size >= n else int(model.batch_size)
     rng = check_random_state(model.random_state)
     theta = objective.initial()
-    loss, obj, grad = objective.loss_objective_gradient(theta)
-    start_loss = loss
     warm = warm_theta(model, objective, fitted["classes_"], theta.shape)
-    if warm is not None:
+    if warm is None:
+        loss, obj, grad = objective.loss_objective_gradient(theta)
+        start_loss = loss
+    else:
         # the divergence check keeps the cold start's loss, which bounds the loss at the
         # minimum for every alpha: from a warm start the loss may rightly rise
+        start_loss = objective.loss(theta)
         theta = warm
         loss, obj, grad = objective.loss_objective_gradient(theta)
         start_loss = max(start_loss, loss)

@@ -147,9 +147,9 @@ def model_json(run):
         "preprocessing": describe_preprocessing(run.prepared),
         "hyperparameters": {**asdict(run.config), "data": asdict(run.options)},
         "final": {key: value for key, value in summary(run).items()
-                  if key in ("epochs", "stop_reason", "learning_rate", "train_loss",
-                             "test_loss", "objective", "grad_norm", "accuracy_train",
-                             "accuracy_test")},
+                  if key in ("epochs", "best_epoch", "stop_reason", "learning_rate",
+                             "train_loss", "test_loss", "objective", "grad_norm",
+                             "accuracy_train", "accuracy_test")},
         "comparison_with_sklearn": run.evaluate().comparison.to_dict(),
     }
     return json.dumps(jsonable(document), indent=2, ensure_ascii=False)

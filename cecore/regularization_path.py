@@ -145,10 +145,12 @@ class PathTracer:
     clone with full-batch Nesterov, the "auto" step, ``warm_start=True``, ``tol`` and
     ``max_epochs`` (the optimum of each alpha does not depend on the solver; this one gets
     there fastest). ``alphas`` are fitted from the largest to the smallest.
+    ``warm_start=False`` fits every alpha from zero weights instead (for comparison).
     """
 
     def __init__(self, estimator, X, y, alphas, *, X_validation, y_validation, X_test=None,
-                 y_test=None, sample_weight=None, tol=PATH_TOL, max_epochs=PATH_MAX_EPOCHS):
+                 y_test=None, sample_weight=None, tol=PATH_TOL, max_epochs=PATH_MAX_EPOCHS,
+                 warm_start=True):
         alphas = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
         if alphas.ndim != 1 or not alphas.size or not np.all(np.isfinite(alphas)) \
                 or alphas[-1] <= 0:
@@ -157,7 +159,7 @@ class PathTracer:
             raise ValueError("The regularisation path needs validation rows to choose alpha.")
         self.model = clone(estimator).set_params(
             solver="nesterov", learning_rate="auto", batch_size=None, early_stopping=False,
-            warm_start=True, tol=tol, max_epochs=max_epochs)
+            warm_start=bool(warm_start), tol=tol, max_epochs=max_epochs)
         self.alphas, self.tol = alphas, float(tol)
         self.X, self.y, self.sample_weight = X, np.asarray(y), sample_weight
         self.validation = (X_validation, np.asarray(y_validation))
@@ -185,7 +187,7 @@ class PathTracer:
         model = self.model
         for i in range(len(self.points), len(self.alphas)):
             started = time.perf_counter()
-            if i >= 2:
+            if i >= 2 and model.warm_start:
                 model.coef_, model.intercept_ = self._predicted(i)
             model.set_params(alpha=float(self.alphas[i]))
             epochs = model.fit_iter(self.X, self.y, self.sample_weight)

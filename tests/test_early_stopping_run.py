@@ -12,7 +12,7 @@ from sklearn.metrics import log_loss
 
 from cecore.__main__ import main
 from cecore.early_stopping import validation_split
-from cecore.export import summary
+from cecore.export import model_json, summary
 from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data
 
 
@@ -102,6 +102,8 @@ def test_the_comparison_and_the_summary_are_the_kept_epochs(stopped):
     assert result["best_epoch"] == run.best_epoch and result["epochs"] == len(run.history)
     assert result["stop_reason"] == "early_stopping"
     assert result["test_loss"] == run.kept_record["val_loss"]
+    final = json.loads(model_json(run))["final"]
+    assert final["best_epoch"] == run.best_epoch and final["stop_reason"] == "early_stopping"
 
 
 def test_without_early_stopping_nothing_changes():

@@ -125,3 +125,23 @@ def test_the_path_is_computed_on_a_click_and_one_click_trains_with_its_best_alph
     names = {t["name"] for t in losses["data"]}
     assert f"this run's alpha {path.best_alpha:g}" in names
     assert at.button(key="train_path_use_best").disabled
+
+
+def test_on_issue_14s_wide_table_the_page_shows_the_overfitting_and_a_larger_best_alpha():
+    at = open_with(wide_csv(n=100, d=20_000), train_alpha="0.01")
+    train(at)
+    run = at.session_state["train_run"]
+    tests = [r["val_loss"] for r in run.history]
+    assert tests[-1] > tests[0]                   # the run: the test loss climbs
+    at.button(key="train_path_start").click().run()
+    assert not at.exception
+    path = at.session_state["train_regularization_path"][1].result()
+    at_run = int(np.flatnonzero(path.alphas == 0.01)[0])
+    assert path.best_alpha > 0.01
+    assert path.test_loss[at_run] > path.test_loss[path.best_index]
+    assert path.train_loss[at_run] < path.train_loss[path.best_index]
+    (weights,) = charts_named(at, "g0")
+    assert weights["layout"]["title"]["text"] == (
+        "30 of 20,000 weights, the largest by |w| at the smallest alpha")
+    assert at.button(key="train_path_use_best").label == (
+        f"Train with alpha = {path.best_alpha:.3g}")
