@@ -2,13 +2,12 @@
 the command): which rows each held-out set uses, and that every number is the kept epoch's."""
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
+from test_training import trained
 
 from cecore.__main__ import main
 from cecore.early_stopping import validation_split
@@ -27,14 +26,7 @@ def wide_frame(n=200, d=500, seed=0):
 
 
 def run_of(frame, **settings):
-    config = TrainConfig(**settings)
-    prepared = prepare_data(frame, "label", None, DataOptions(), config.seed)
-    run = TrainingRun(prepared, config, DataOptions(), frame=frame)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for _ in run.records():
-            pass
-    return run
+    return trained(frame, "label", config=TrainConfig(**settings))
 
 
 @pytest.fixture(scope="module")
