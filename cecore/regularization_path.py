@@ -139,7 +139,7 @@ class RegularizationPath:
 class PathTracer:
     """The path computed one epoch per step of :meth:`steps` (resumable: a new call goes on
     where the last one stopped); :attr:`done` once every alpha is fitted, then
-    :meth:`result`.
+    :meth:`result` (the rows are then let go).
 
     ``estimator`` gives the model (its class, ``class_weight``, ``dtype``); the path fits a
     clone with full-batch Nesterov, the "auto" step, ``warm_start=True``, ``tol`` and
@@ -167,6 +167,7 @@ class PathTracer:
         self.points = []
         self.seconds = 0.0
         self._steps = None
+        self._result = None
 
     @property
     def done(self):
@@ -205,6 +206,9 @@ class PathTracer:
             started = time.perf_counter()
             self.points.append(self._point(model))
             self.seconds += time.perf_counter() - started
+        self._result = self._assemble()
+        # the rows are no longer needed: a page keeps the tracer, not copies of its table
+        self.X = self.y = self.sample_weight = self.validation = self.test = None
 
     def _predicted(self, i):
         """The warm start of alpha ``i``: the last two optima extrapolated along the line
@@ -243,8 +247,11 @@ class PathTracer:
 
     def result(self):
         """The :class:`RegularizationPath` (needs :attr:`done`)."""
-        if not self.done:
+        if self._result is None:
             raise ValueError("The path is not finished: run steps() to the end first.")
+        return self._result
+
+    def _assemble(self):
         n = self.n_fit()
         binary_softmax = self.model.coef_.shape[0] == 2 and len(self.model.classes_) == 2
         column = {key: [p[key] for p in self.points] for key in self.points[0]}

@@ -100,7 +100,9 @@ def test_the_path_is_computed_on_a_click_and_one_click_trains_with_its_best_alph
     assert traces["this run's alpha 0.01"]["x"] == [0.01, 0.01]
     assert len(charts_named(at, best)) == 2                      # the weights chart too
     caption = [c for c in captions(at) if c.startswith("Each point is the model")][0]
-    n = len(tracer.y)
+    n = round(path.n_fit)
+    assert n == len(run.y_fit) - int(np.ceil(0.2 * len(run.y_fit)))    # 20% held out
+    assert tracer.X is None                       # the session keeps the path, not its rows
     assert f"C = 1/(alpha·n) with n = {n:,} fitted rows" in caption
     assert f"from C = {1 / (path.alphas[0] * n):.3g} at alpha {path.alphas[0]:.3g}" in caption
     assert f"validation loss on {path.n_validation:,} training rows" in caption
