@@ -70,7 +70,8 @@ def rows_caption(run, path):
             f"at that alpha, starting from the weights of the larger alphas before it (warm "
             f"starts): {len(path.alphas)} alphas, {int(path.epochs.sum()):,} epochs in "
             f"{format_duration(path.seconds)}. scikit-learn's C = 1/(alpha·n) with n = {n}"
-            + (" (2/(alpha·n) for softmax on two classes)" if run.kind == "softmax" else "")
+            + (" (2/(alpha·n): softmax on two classes)" if path.coef.shape[1] == 2
+               and len(run.prepared.classes) == 2 else "")
             + f": from C = {path.C[0]:.3g} at alpha {path.alphas[0]:.3g} to C = "
             f"{path.C[-1]:.3g} at alpha {path.alphas[-1]:.3g}. The validation loss on "
             f"{path.n_validation:,} training rows held out of fitting ({held}) chooses "
