@@ -22,10 +22,12 @@ def test_the_path_marks_the_best_alpha_and_one_click_trains_with_it(page, app_ur
     app.choose_target("target")
     app.train()
     expect(app.alerts("success")).to_contain_text("Converged", timeout=LONG)
-    with app.script_run():
-        app.button("train_path_start").click()
+    app.settled()
+    app.button("train_path_start").click()
+    # waits on what the page shows, not on the script's end: the button exists only with a path
     use_best = app.button("train_path_use_best")
     expect(use_best).to_have_text(re.compile(r"Train with alpha = [\d.e+-]+"), timeout=LONG)
+    app.settled()
     best = use_best.inner_text().rsplit(" ", 1)[1]
     # the loss chart holds the best alpha's line, at that alpha
     marked = app.page.wait_for_function(
@@ -35,10 +37,11 @@ def test_the_path_marks_the_best_alpha_and_one_click_trains_with_it(page, app_ur
     assert marked == pytest.approx(float(best))
     app.snapshot(screenshot_dir, "train_regularization_path")
 
-    with app.script_run(timeout=LONG):      # the click trains: it ends in a finished rerun
-        use_best.click()
+    use_best.click()
+    # the new run at the best alpha shows the same path, its button off (the best is its alpha)
+    expect(app.button("train_path_use_best")).to_be_disabled(timeout=LONG)
+    app.settled()
     expect(app.key("train_alpha").locator("input")).to_have_value(best)
-    expect(app.alerts("success")).to_contain_text("Converged", timeout=LONG)
+    expect(app.alerts("success")).to_contain_text("Converged")
     expect(app.alerts("warning").filter(has_text="settings changed")).to_have_count(0)
-    expect(app.button("train_path_use_best")).to_be_disabled()   # the run's alpha is the best
     app.assert_healthy()
