@@ -78,6 +78,17 @@ def build_parser():
     train.add_argument("--validation-share", type=float, default=DEFAULTS.validation_share,
                        metavar="F", help="share of the training rows held out of fitting to "
                                          "fit a temperature for the probabilities (default: 0)")
+    train.add_argument("--early-stopping", action="store_true",
+                       help="hold out --validation-fraction of the rows left for fitting "
+                            "(not the --validation-share rows, never the test rows), stop when "
+                            "their loss has not fallen by --tol for --n-iter-no-change epochs "
+                            "and keep the best epoch's weights")
+    train.add_argument("--validation-fraction", type=float, metavar="F",
+                       default=DEFAULTS.validation_fraction,
+                       help=f"with --early-stopping (default: {DEFAULTS.validation_fraction})")
+    train.add_argument("--n-iter-no-change", type=int, metavar="N",
+                       default=DEFAULTS.n_iter_no_change,
+                       help=f"with --early-stopping (default: {DEFAULTS.n_iter_no_change})")
     train.add_argument("--threshold", type=float, default=0.5, metavar="T",
                        help="two classes: call the second class when its probability is at "
                             "least T, for per_class_test (default: 0.5)")
@@ -180,6 +191,9 @@ def train(args):
                          epochs=args.epochs, batch_size=args.batch_size, solver=args.solver,
                          alpha=args.alpha, tol=args.tol, seed=args.seed,
                          validation_share=args.validation_share,
+                         early_stopping=args.early_stopping,
+                         validation_fraction=args.validation_fraction,
+                         n_iter_no_change=args.n_iter_no_change,
                          class_weight=None if args.class_weight == "none" else args.class_weight)
     options = DataOptions(test_size=args.test_size, missing=args.missing,
                           scale=not args.no_scale, dates=args.dates, degree=args.degree)

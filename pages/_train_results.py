@@ -12,6 +12,7 @@ from pages._train_common import UPLOADED, state
 from pages._train_optimizer import show_optimizer
 from pages._train_predict import show_new_rows, show_scripts
 from pages._train_probabilities import show_probabilities
+from pages._train_regularization import show_regularization_path
 
 
 def show_comparison(results):
@@ -72,6 +73,7 @@ def show_results(run):
                    f"the {grid.split} rows on top.")
     show_probabilities(run)
     show_optimizer(run)
+    show_regularization_path(run)
     st.subheader("Downloads")
     # the files are written when clicked: a wide model's take a second or two
     downloads = st.container(key="train_downloads", horizontal=True)

@@ -3,6 +3,7 @@
 One module per page family: :mod:`~cecore.charts.binary`, :mod:`~cecore.charts.softmax`,
 :mod:`~cecore.charts.scoring` (scoring rules, focal loss), :mod:`~cecore.charts.training`,
 :mod:`~cecore.charts.probabilities`, :mod:`~cecore.charts.optimizer` (surface, race),
+:mod:`~cecore.charts.regularization` (the regularisation path),
 over the shared :mod:`~cecore.charts.style`.
 """
 
@@ -19,6 +20,7 @@ from cecore.charts.probabilities import (
     roc_chart,
     threshold_confusion,
 )
+from cecore.charts.regularization import regularization_losses, regularization_weights
 from cecore.charts.scoring import (
     focal_loss_curves,
     focal_loss_gradients,
@@ -49,4 +51,5 @@ __all__ = [
     "sample_loss_histogram", "simplex_loss", "softmax_gradient", "softmax_logit_sweep",
     "softmax_probabilities", "training_loss",
     "focal_loss_curves", "focal_loss_gradients", "scoring_rules_chart",
+    "regularization_losses", "regularization_weights",
 ]
