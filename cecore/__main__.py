@@ -1,5 +1,6 @@
 """``python -m cecore train FILE --target COL``: the training page's pipeline without a UI;
-``python -m cecore predict MODEL.json FILE``: a saved model's predictions for a file's rows.
+``python -m cecore predict MODEL.json FILE``: a saved model's predictions for a file's rows;
+``python -m cecore race FILE --target COL``: the optimisers raced (:mod:`cecore.race_command`).
 
 Reads the CSV, prepares it, trains with a progress bar on stderr (Ctrl-C stops training and
 keeps the model of the last finished epoch, like the page's Stop button), compares with
@@ -26,6 +27,7 @@ from cecore.live import Throttle
 from cecore.model_file import load_model
 from cecore.models import DivergenceWarning
 from cecore.prepare.options import DATES, MISSING
+from cecore.race_command import add_race_parser, race
 from cecore.script import reproducing_script, sklearn_script
 from cecore.training import MODELS, DataOptions, TrainConfig, TrainingRun, prepare_data
 
@@ -76,6 +78,17 @@ def build_parser():
     train.add_argument("--validation-share", type=float, default=DEFAULTS.validation_share,
                        metavar="F", help="share of the training rows held out of fitting to "
                                          "fit a temperature for the probabilities (default: 0)")
+    train.add_argument("--early-stopping", action="store_true",
+                       help="hold out --validation-fraction of the rows left for fitting "
+                            "(not the --validation-share rows, never the test rows), stop when "
+                            "their loss has not fallen by --tol for --n-iter-no-change epochs "
+                            "and keep the best epoch's weights")
+    train.add_argument("--validation-fraction", type=float, metavar="F",
+                       default=DEFAULTS.validation_fraction,
+                       help=f"with --early-stopping (default: {DEFAULTS.validation_fraction})")
+    train.add_argument("--n-iter-no-change", type=int, metavar="N",
+                       default=DEFAULTS.n_iter_no_change,
+                       help=f"with --early-stopping (default: {DEFAULTS.n_iter_no_change})")
     train.add_argument("--threshold", type=float, default=0.5, metavar="T",
                        help="two classes: call the second class when its probability is at "
                             "least T, for per_class_test (default: 0.5)")
@@ -120,6 +133,7 @@ def build_parser():
     predict.add_argument("--json", action="store_true",
                          help="print one JSON object: n_rows, and log_loss and accuracy when "
                               "FILE holds the target column")
+    add_race_parser(commands)
     return parser
 
 
@@ -181,6 +195,9 @@ def train(args):
                          epochs=args.epochs, batch_size=args.batch_size, solver=args.solver,
                          alpha=args.alpha, tol=args.tol, seed=args.seed,
                          validation_share=args.validation_share,
+                         early_stopping=args.early_stopping,
+                         validation_fraction=args.validation_fraction,
+                         n_iter_no_change=args.n_iter_no_change,
                          class_weight=None if args.class_weight == "none" else args.class_weight)
     options = DataOptions(test_size=args.test_size, missing=args.missing,
                           scale=not args.no_scale, dates=args.dates, degree=args.degree)
@@ -262,7 +279,8 @@ def predict(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        return predict(args) if args.command == "predict" else train(args)
+        command = {"predict": predict, "race": race, "train": train}[args.command]
+        return command(args)
     except (DataError, ValueError) as error:
         message = " ".join(str(error).split())
         print(f"error: {message}", file=sys.stderr)

@@ -245,6 +245,9 @@ def agreement_note(comparison, stop_reason):
         why = "lbfgs itself did not converge"
     elif stop_reason == "stopped":
         why = "training was stopped before it converged"
+    elif stop_reason == "early_stopping":
+        why = ("early stopping kept the weights of the epoch with the lowest validation loss, "
+               "on purpose short of the minimum that lbfgs reaches")
     else:
         why = ("gradient descent stopped before converging: more epochs, solver 'nesterov', "
                "full batches or a larger (or 'auto') learning rate close the gap")

@@ -18,8 +18,8 @@ command's training on a Dask cluster (imported only with ``--dask``).
   a progress bar on stderr), and the summary with the keys of the in-memory ``train
   --json`` (those in :data:`cecore.distributed_run.NOT_COMPUTED` are null), plus ``dask``:
   the cluster, the files, the parts and the preparation's notes. ``--save-model`` writes
-  the same model file as in memory; ``--script``, ``--sklearn-script`` and
-  ``--validation-share`` are refused.
+  the same model file as in memory; ``--script``, ``--sklearn-script``,
+  ``--validation-share`` and ``--early-stopping`` are refused.
 
 Anything that goes wrong on the cluster (a file a worker cannot read, a worker lost)
 becomes a DataError: the command's one line ``error: ...`` and exit status 2.
@@ -203,8 +203,10 @@ def train_on_cluster(args, config, options, progress_bar):
         if given:
             raise DataError(f"{option} is not supported with --dask: the script reproduces an "
                             "in-memory run.")
-    if config.validation_share:
-        raise DataError("--validation-share is not supported with --dask yet.")
+    for given, option in ((config.validation_share, "--validation-share"),
+                          (config.early_stopping, "--early-stopping")):
+        if given:
+            raise DataError(f"{option} is not supported with --dask yet.")
     paths = part_paths(args.file)
     with cluster_client(args.dask) as client:
         try:

@@ -32,7 +32,7 @@ from cecore.stop_messages import (
 )
 
 __all__ = ["FEATURE_ATTRIBUTES", "publish", "separable", "swap_feature_attributes",
-           "train_epochs"]
+           "train_epochs", "warm_theta"]
 
 #: What ``validate_data(reset=True)`` sets: kept aside until the new fit's first epoch starts.
 FEATURE_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
@@ -81,6 +81,22 @@ def all_correct(model, objective, X, y_index):
     return own(model) if own is not None else separable(model, X, y_index)
 
 
+def warm_theta(model, objective, classes, shape):
+    """With ``warm_start``, the previous fit's weights packed as ``theta`` when they suit
+    this fit (the same classes, a ``theta`` of this ``shape``: the same number of features);
+    else None (a cold start)."""
+    if not getattr(model, "warm_start", False):
+        return None
+    coef, intercept = getattr(model, "coef_", None), getattr(model, "intercept_", None)
+    old_classes = getattr(model, "classes_", None)
+    if coef is None or intercept is None or old_classes is None:
+        return None
+    theta = objective.pack(coef, intercept)
+    same = (len(old_classes) == len(classes) and np.array_equal(old_classes, classes)
+            and theta.shape == shape)
+    return theta if same and np.all(np.isfinite(theta)) else None
+
+
 def train_epochs(model, X, y_index, objectives, fitted):
     """The generator that ``fit_iter`` returns: trains ``model`` (its hyperparameters) one
     epoch per step.
@@ -90,7 +106,8 @@ def train_epochs(model, X, y_index, objectives, fitted):
     record's ``val_loss``, and the :class:`cecore.early_stopping.EarlyStopping` monitor (or
     None; without a validation objective its loss is the records' ``val_loss``). ``fitted``
     holds the attributes the new fit sets when it starts (``classes_``, ``n_features_in_``,
-    ...).
+    ...). With ``model.warm_start`` training starts from the previous fit's weights
+    (:func:`warm_theta`), else from zero weights and the intercept of the class frequencies.
     """
     started = time.perf_counter()
     objective, val_objective, stopping = objectives()
@@ -98,8 +115,17 @@ def train_epochs(model, X, y_index, objectives, fitted):
     batch = None if model.batch_size is None or model.batch_size >= n else int(model.batch_size)
     rng = check_random_state(model.random_state)
     theta = objective.initial()
-    loss, obj, grad = objective.loss_objective_gradient(theta)
-    start_loss = loss
+    warm = warm_theta(model, objective, fitted["classes_"], theta.shape)
+    if warm is None:
+        loss, obj, grad = objective.loss_objective_gradient(theta)
+        start_loss = loss
+    else:
+        # the divergence check keeps the cold start's loss, which bounds the loss at the
+        # minimum for every alpha: from a warm start the loss may rightly rise
+        start_loss = objective.loss(theta)
+        theta = warm
+        loss, obj, grad = objective.loss_objective_gradient(theta)
+        start_loss = max(start_loss, loss)
     steps = StepSizes(objective, model.learning_rate, batch, model.solver, obj)
     # The new fit replaces the old one here, every attribute at once.
     swap_feature_attributes(model, fitted)          # classes_ too

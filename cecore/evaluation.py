@@ -61,9 +61,10 @@ def evaluate_run(run):
     split = "test" if has_test else "training"
     X, y = (p.X_test, p.y_test) if has_test else (p.X_train, p.y_train)
     proba = model.predict_proba(X)
-    comparison = compare(model, run.X_fit, run.y_fit, p.X_test, p.y_test,
-                         alpha=run.config.alpha, record=run.last, seconds=run.compute_seconds,
-                         proba_test=proba if has_test else None)
+    X_trained, y_trained = run.trained_rows()     # early stopping holds some fitted rows out
+    comparison = compare(model, X_trained, y_trained, p.X_test, p.y_test,
+                         alpha=run.config.alpha, record=run.kept_record,
+                         seconds=run.compute_seconds, proba_test=proba if has_test else None)
     predicted = proba.argmax(axis=1)
     labels = np.arange(len(names))
     confusion = pd.DataFrame(confusion_matrix(y, predicted, labels=labels),
@@ -84,7 +85,9 @@ def evaluate_run(run):
         temperature = temperature_scaling(model.decision_function(run.X_validation),
                                           run.y_validation, model.decision_function(X), y,
                                           names)
-    return Results(comparison=comparison, note=agreement_note(comparison, run.status),
+    restored = run.best_epoch is not None and run.best_epoch < len(run.history)
+    reason = "early_stopping" if restored else run.status
+    return Results(comparison=comparison, note=agreement_note(comparison, reason),
                    split=split, confusion=confusion, per_class=per_class,
                    coefficients=coefficients, sample_losses=losses, predictions=predictions,
                    worst=worst,

@@ -68,7 +68,9 @@ def summary(run, threshold=0.5):
     objectives are then weighted by it). Our losses come from the training record,
     ``sklearn_log_loss_*`` from
     ``sklearn.metrics.log_loss`` on our probabilities, ``sklearn_solver`` from lbfgs; the
-    probabilities' worth from :func:`probability_summary` at ``threshold``.
+    probabilities' worth from :func:`probability_summary` at ``threshold``. With early
+    stopping, ``best_epoch`` is the epoch whose weights were kept (None when the run was
+    stopped by hand) and the losses are that epoch's.
     """
     results = run.evaluate()
     c = results.comparison
@@ -89,7 +91,7 @@ def summary(run, threshold=0.5):
         "train_loss": c.ours_train_loss,
         "test_loss": c.ours_test_loss,
         "objective": c.ours_objective,
-        "grad_norm": last["grad_norm"],
+        "grad_norm": run.kept_record["grad_norm"],
         "sklearn_log_loss_train": c.log_loss_train,
         "sklearn_log_loss_test": c.log_loss_test,
         "accuracy_train": c.ours_accuracy_train,
@@ -108,6 +110,7 @@ def summary(run, threshold=0.5):
         },
         "max_proba_difference": c.max_proba_difference,
         "objective_gap": c.objective_gap,
+        **({"best_epoch": run.best_epoch} if run.config.early_stopping else {}),
         **probability_summary(results, run.class_names(), threshold),
     })
 
@@ -144,9 +147,9 @@ def model_json(run):
         "preprocessing": describe_preprocessing(run.prepared),
         "hyperparameters": {**asdict(run.config), "data": asdict(run.options)},
         "final": {key: value for key, value in summary(run).items()
-                  if key in ("epochs", "stop_reason", "learning_rate", "train_loss",
-                             "test_loss", "objective", "grad_norm", "accuracy_train",
-                             "accuracy_test")},
+                  if key in ("epochs", "best_epoch", "stop_reason", "learning_rate",
+                             "train_loss", "test_loss", "objective", "grad_norm",
+                             "accuracy_train", "accuracy_test")},
         "comparison_with_sklearn": run.evaluate().comparison.to_dict(),
     }
     return json.dumps(jsonable(document), indent=2, ensure_ascii=False)

@@ -25,7 +25,7 @@ def is_class_weight(value) -> bool:
 def check_hyperparameters(*, learning_rate="auto", max_epochs=1000, batch_size=None, alpha=0.0,
                           solver="gd", tol=1e-6, dtype="float64", class_weight=None,
                           early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                          names=None):
+                          warm_start=False, names=None):
     """Raise ValueError for the first invalid hyperparameter: ``"<name> must be <what>, not
     <value>."`` (booleans are not numbers here). ``names`` renames parameters in the
     message (TrainConfig calls ``max_epochs`` "epochs")."""
@@ -57,6 +57,7 @@ def check_hyperparameters(*, learning_rate="auto", max_epochs=1000, batch_size=N
          "a number strictly between 0 and 1"),
         ("n_iter_no_change", n_iter_no_change,
          is_whole_number(n_iter_no_change) and n_iter_no_change >= 1, "a whole number >= 1"),
+        ("warm_start", warm_start, isinstance(warm_start, (bool, np.bool_)), "True or False"),
     ]:
         if not ok:
             shown = (names or {}).get(name, name)

@@ -74,7 +74,7 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
     def __init__(self, learning_rate="auto", max_epochs=1000, batch_size=None, alpha=0.0,
                  solver="gd", tol=1e-6, random_state=None, class_weight=None,
                  dtype="float64", early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=5):
+                 n_iter_no_change=5, warm_start=False):
         self.learning_rate = learning_rate
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -87,6 +87,7 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y, sample_weight=None):
@@ -175,7 +176,8 @@ class _GradientDescentClassifier(LinearClassifierOutputs, ClassifierMixin, BaseE
                               tol=self.tol, dtype=self.dtype, class_weight=self.class_weight,
                               early_stopping=self.early_stopping,
                               validation_fraction=self.validation_fraction,
-                              n_iter_no_change=self.n_iter_no_change)
+                              n_iter_no_change=self.n_iter_no_change,
+                              warm_start=self.warm_start)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on the block ``(X, y)``, from where the last call (or ``fit``) ended.
@@ -348,6 +350,11 @@ class LogisticRegressionGD(_GradientDescentClassifier):
         rows, every class on both sides), strictly between 0 and 1.
     n_iter_no_change : int, default=5
         Epochs in a row without an improvement of at least ``tol`` before early stopping.
+    warm_start : bool, default=False
+        sklearn's meaning: True starts :meth:`fit` (and :meth:`fit_iter`) from the weights
+        of the previous fit, when it had the same classes and number of features (else
+        from zero weights, as False always does); the step size, momentum and history
+        start afresh. A path over alpha (:mod:`cecore.regularization_path`) uses it.
 
     Attributes
     ----------

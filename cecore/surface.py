@@ -23,11 +23,12 @@ Two planes (see :func:`exact_plane` and :func:`principal_plane`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["LossSurface", "exact_plane", "principal_plane", "surface_grid", "theta_of"]
+__all__ = ["LossSurface", "PlanePath", "exact_plane", "principal_directions", "principal_plane",
+           "surface_grid", "theta_of"]
 
 GRID_RESOLUTION = 60
 #: float32 cells of (rows x grid points) evaluated at once: 256 KB, inside a core's L2
@@ -46,16 +47,25 @@ def theta_of(coef, intercept, multinomial):
 
 
 @dataclass(frozen=True)
+class PlanePath:
+    """A walk on the plane: its kept ``epochs``, their ``coords`` (a, b) (the projection of
+    the parameters on a principal plane) and the ``objective`` the optimiser recorded there
+    (off an exact plane with more than two parameters, not the surface's value below)."""
+
+    epochs: np.ndarray
+    coords: np.ndarray
+    objective: np.ndarray
+
+
+@dataclass(frozen=True)
 class LossSurface:
-    """``objective[j, i]`` is J at ``(a[i], b[j])`` of the plane ``theta* + a u + b v``;
-    ``path`` holds each epoch's (a, b) (its projection on a principal plane) and
-    ``path_objective`` the objective the run recorded there. ``labels`` name the axes."""
+    """``objective[j, i]`` is J at ``(a[i], b[j])`` of the plane ``center + a u + b v``;
+    ``paths`` the walks drawn on it by name. ``labels`` name the axes."""
 
     a: np.ndarray
     b: np.ndarray
     objective: np.ndarray
-    path: np.ndarray
-    path_objective: np.ndarray
+    paths: dict
     labels: tuple[str, str]
     kind: str  # "exact" | "principal"
     explained: tuple[float, float] | None = None  # principal: the directions' share of variance
@@ -152,51 +162,82 @@ def _span(values, margin=0.25, floor=1e-3):
     return low - pad, high + pad
 
 
-def exact_plane(objective, path, records, first, second, labels,
+def _plane(objective, center, walks, directions, resolution):
+    """The grid around ``center`` on the plane of the two (unit) ``directions`` and each
+    walk's points projected on it: ``(a_t, b_t) = (theta_t - center) . (u, v)``."""
+    center = np.asarray(center, dtype=np.float64)
+    paths = {}
+    for name, walk in walks.items():
+        offsets = (np.asarray(walk.thetas, dtype=np.float64) - center).reshape(
+            len(walk.epochs), -1)
+        paths[name] = PlanePath(epochs=np.asarray(walk.epochs), coords=offsets @ directions.T,
+                                objective=np.asarray(walk.objective, dtype=np.float64))
+    every = np.vstack([path.coords for path in paths.values()] or [np.zeros((1, 2))])
+    a = np.linspace(*_span(every[:, 0]), resolution)
+    b = np.linspace(*_span(every[:, 1]), resolution)
+    u, v = (direction.reshape(center.shape) for direction in directions)
+    return a, b, surface_grid(objective, center, u, v, a, b), paths
+
+
+def exact_plane(objective, center, walks, first, second, labels,
                 resolution=GRID_RESOLUTION):
     """The plane where parameters ``first`` and ``second`` (flat indices into the packed
-    theta) vary and every other parameter keeps its final value; the path is the two
-    parameters' values at each epoch (exactly on the plane when the model has no other
-    parameter)."""
-    path = np.asarray(path, dtype=np.float64)
-    final = path[-1]
-    u, v = np.zeros_like(final), np.zeros_like(final)
-    u.flat[first], v.flat[second] = 1.0, 1.0
-    flat = path.reshape(len(path), -1)
-    coords = np.column_stack([flat[:, first] - final.flat[first],
-                              flat[:, second] - final.flat[second]])
-    a = np.linspace(*_span(coords[:, 0]), resolution)
-    b = np.linspace(*_span(coords[:, 1]), resolution)
-    grid = surface_grid(objective, final, u, v, a, b)
-    return LossSurface(a=a + final.flat[first], b=b + final.flat[second], objective=grid,
-                       path=coords + [final.flat[first], final.flat[second]],
-                       path_objective=np.array([r["objective"] for r in records]),
+    theta) vary and every other parameter keeps its value in ``center``; each walk's points
+    are the two parameters' values at its epochs (exactly on the plane when the model has no
+    other parameter). The axes are the parameters' own values."""
+    center = np.asarray(center, dtype=np.float64)
+    directions = np.zeros((2, center.size))
+    directions[0, first], directions[1, second] = 1.0, 1.0
+    a, b, grid, paths = _plane(objective, center, walks, directions, resolution)
+    origin = np.array([center.flat[first], center.flat[second]])
+    paths = {name: replace(path, coords=path.coords + origin) for name, path in paths.items()}
+    return LossSurface(a=a + origin[0], b=b + origin[1], objective=grid, paths=paths,
                        labels=tuple(labels), kind="exact")
 
 
-def principal_plane(objective, path, records, resolution=GRID_RESOLUTION):
-    """The plane through the final parameters spanned by the first two principal directions
-    of the trajectory's offsets ``theta_t - theta*`` (unit vectors, from an SVD), the path
-    projected onto it: ``(a_t, b_t) = ((theta_t - theta*) . u, (theta_t - theta*) . v)``."""
-    path = np.asarray(path, dtype=np.float64)
-    final = path[-1]
-    offsets = (path - final).reshape(len(path), -1)
-    _, singular, vt = np.linalg.svd(offsets, full_matrices=False)
+def principal_directions(offsets):
+    """The first two right singular vectors of ``offsets`` (rows: points minus the centre),
+    unit vectors, shape (2, P), and their shares of the offsets' squared norm. A direction
+    the points never took is the coordinate axis least along the first, made orthogonal
+    to it (Gram-Schmidt)."""
+    offsets = np.asarray(offsets, dtype=np.float64)
+    if offsets.shape[1] > 2 * offsets.shape[0]:
+        # more parameters than points (a wide model): the eigenvectors of the small Gram
+        # matrix O O^T give the same right singular vectors, v_k = O^T u_k / s_k, in a
+        # product instead of an SVD of the wide matrix (20 ms against 250 ms at 92 x 20,001)
+        eigenvalues, vectors = np.linalg.eigh(offsets @ offsets.T)
+        order = np.argsort(eigenvalues)[::-1]
+        singular = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
+        top = [k for k in range(min(2, len(singular))) if singular[k] > 1e-12 * singular[0]]
+        vt = np.array([vectors[:, order[k]] @ offsets / singular[k] for k in top])
+        singular = np.where(singular > 1e-12 * max(singular[0], 1e-300), singular, 0.0)
+    else:
+        _, singular, vt = np.linalg.svd(offsets, full_matrices=False)
     directions = np.zeros((2, offsets.shape[1]))
-    directions[: min(2, len(vt))] = vt[:2]
-    for k in range(2):  # a direction the path never took: any unit vector orthogonal to it
-        if not np.any(directions[k]):
-            candidate = np.eye(offsets.shape[1])[k]
-            candidate -= directions[0] * (directions[0] @ candidate) if k else 0
-            directions[k] = candidate / np.linalg.norm(candidate)
+    for k in range(2):
+        if k < len(vt) and singular[k] > 0:
+            directions[k] = vt[k]
+        elif k == 0:
+            directions[0, 0] = 1.0
+        else:
+            axis = np.zeros(offsets.shape[1])
+            axis[np.argmin(np.abs(directions[0]))] = 1.0
+            axis -= directions[0] * (directions[0] @ axis)
+            directions[1] = axis / np.linalg.norm(axis)
     share = singular**2 / max(float((singular**2).sum()), 1e-300)
     explained = tuple(float(share[k]) if k < len(share) else 0.0 for k in range(2))
-    coords = offsets @ directions.T
-    a = np.linspace(*_span(coords[:, 0]), resolution)
-    b = np.linspace(*_span(coords[:, 1]), resolution)
-    u, v = (direction.reshape(final.shape) for direction in directions)
-    grid = surface_grid(objective, final, u, v, a, b)
-    return LossSurface(a=a, b=b, objective=grid, path=coords,
-                       path_objective=np.array([r["objective"] for r in records]),
+    return directions, explained
+
+
+def principal_plane(objective, center, walks, resolution=GRID_RESOLUTION):
+    """The plane through ``center`` spanned by the first two principal directions of every
+    walk's offsets ``theta_t - center`` together (Li et al. 2018), each walk projected onto
+    it; ``explained`` says how much of the offsets' squared length the plane holds."""
+    center = np.asarray(center, dtype=np.float64)
+    offsets = np.vstack([(np.asarray(w.thetas, dtype=np.float64) - center).reshape(
+        len(w.epochs), -1) for w in walks.values()])
+    directions, explained = principal_directions(offsets)
+    a, b, grid, paths = _plane(objective, center, walks, directions, resolution)
+    return LossSurface(a=a, b=b, objective=grid, paths=paths,
                        labels=("first principal direction", "second principal direction"),
                        kind="principal", explained=explained)

@@ -16,7 +16,10 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from cecore.checks import check_fields, is_nonnegative_number, is_whole_number
+from cecore.early_stopping import validation_split
 from cecore.errors import DataError
 from cecore.evaluation import evaluate_run
 from cecore.hyperparameters import CLASS_WEIGHTS, check_hyperparameters
@@ -24,6 +27,8 @@ from cecore.models import LogisticRegressionGD, SoftmaxRegressionGD
 from cecore.prepare import prepare
 from cecore.prepare.options import DataOptions
 from cecore.prepare.split import split_positions
+from cecore.surface import theta_of
+from cecore.trajectory import Trajectory
 
 MODELS = ("auto", "logistic", "softmax")
 MAX_EPOCHS = 100_000
@@ -44,6 +49,13 @@ class TrainConfig:
     (every row counts once) or "balanced" (each class's rows weighted by ``n / (K *
     n_class)``, counted on the rows the model is fitted on, so every class carries the same
     total weight; the comparison with scikit-learn uses the same weights).
+    ``early_stopping`` (with ``validation_fraction`` and ``n_iter_no_change``,
+    ``SGDClassifier``'s meaning, :mod:`cecore.early_stopping`) holds out a stratified, seeded
+    ``validation_fraction`` of the rows left for fitting (those outside the
+    ``validation_share``: the two sets of held-out rows never overlap, and neither holds a
+    test row), trains on the rest and stops when the loss on the held-out rows has not
+    fallen by ``tol`` for ``n_iter_no_change`` epochs; the weights of the epoch with the
+    lowest validation loss are kept.
     Invalid values raise ValueError naming the field.
     """
 
@@ -57,6 +69,9 @@ class TrainConfig:
     seed: int = 0
     validation_share: float = 0.0
     class_weight: str | None = None
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    n_iter_no_change: int = 5
 
     def __post_init__(self):
         check_fields(self, {   # the page and the command offer no dict of class weights
@@ -67,6 +82,9 @@ class TrainConfig:
         check_hyperparameters(learning_rate=self.learning_rate, max_epochs=self.epochs,
                               batch_size=self.batch_size, alpha=self.alpha,
                               solver=self.solver, tol=self.tol, class_weight=self.class_weight,
+                              early_stopping=self.early_stopping,
+                              validation_fraction=self.validation_fraction,
+                              n_iter_no_change=self.n_iter_no_change,
                               names={"max_epochs": "epochs"})
         check_fields(self, {
             "model": (self.model in MODELS, f"one of {', '.join(MODELS)}"),
@@ -115,15 +133,21 @@ def build_estimator(config, kind):
     cls = LogisticRegressionGD if kind == "logistic" else SoftmaxRegressionGD
     return cls(learning_rate=config.learning_rate, max_epochs=config.epochs,
                batch_size=config.batch_size, alpha=config.alpha, solver=config.solver,
-               tol=config.tol, random_state=config.seed, class_weight=config.class_weight)
+               tol=config.tol, random_state=config.seed, class_weight=config.class_weight,
+               early_stopping=config.early_stopping,
+               validation_fraction=config.validation_fraction,
+               n_iter_no_change=config.n_iter_no_change)
 
 
 class TrainingRun:
     """One training run: its data, estimator, records so far and the epochs still to come.
 
-    ``status`` is "running", then "converged", "max_epochs", "diverged" (the estimator's
-    ``stop_reason_``) or "stopped" (by :meth:`stop`, or by an error inside an epoch: the
-    model of the last finished epoch is kept); ``message`` says it in words.
+    ``status`` is "running", then "converged", "max_epochs", "diverged", "early_stopping"
+    (the estimator's ``stop_reason_``) or "stopped" (by :meth:`stop`, or by an error inside
+    an epoch: the model of the last finished epoch is kept); ``message`` says it in words.
+    ``X_fit`` / ``y_fit`` are the training rows outside the validation share;
+    ``trained_positions`` (into them) the rows the estimator trains on: all of them, or
+    with ``early_stopping`` those outside its ``validation_fraction``.
     ``compute_seconds`` counts only the time spent inside the epochs, not in the consumer.
     :meth:`step` and :meth:`stop` may be called from different threads (a Streamlit session
     can start a new script thread while the old one finishes an epoch).
@@ -137,6 +161,9 @@ class TrainingRun:
         self.kind = resolve_model(config.model, len(prepared.classes))
         self.estimator = build_estimator(config, self.kind)
         self.history = []
+        #: the packed weights after each epoch, evenly thinned to a memory budget (the path
+        #: drawn on the loss surface)
+        self.trajectory = Trajectory()
         self.status = "running"
         self.message = ""
         self.compute_seconds = 0.0
@@ -153,6 +180,10 @@ class TrainingRun:
         self.y_fit = y[self.fit_positions] if held_out else y
         self.X_validation = X[self.validation_positions]
         self.y_validation = y[self.validation_positions]
+        self.trained_positions = np.arange(len(self.y_fit))
+        if config.early_stopping:   # the estimator's own split of the rows it is given
+            self.trained_positions = validation_split(
+                self.y_fit, config.validation_fraction, config.seed)[0]
         has_test = len(prepared.y_test) > 0
         # fit_iter validates now, so bad settings fail before the first epoch
         self._epochs = self.estimator.fit_iter(
@@ -169,6 +200,25 @@ class TrainingRun:
     def last(self):
         """The last finished epoch's record, or None before the first."""
         return self.history[-1] if self.history else None
+
+    @property
+    def kept_record(self):
+        """The record of the weights the estimator holds: the best validation epoch's when
+        early stopping restored it (``best_epoch``), else the last one's."""
+        best = self.best_epoch
+        return self.history[best - 1] if best is not None else self.last
+
+    @property
+    def best_epoch(self):
+        """With early stopping, once training has ended by itself: the epoch whose weights
+        were kept (the lowest validation loss); else None."""
+        return getattr(self.estimator, "best_epoch_", None)
+
+    def trained_rows(self):
+        """``(X, y)`` of the rows the estimator trained on (see ``trained_positions``)."""
+        if len(self.trained_positions) == len(self.y_fit):
+            return self.X_fit, self.y_fit
+        return self.X_fit[self.trained_positions], self.y_fit[self.trained_positions]
 
     def step(self):
         """Train one epoch and return its record; None when training has ended."""
@@ -189,6 +239,8 @@ class TrainingRun:
             finally:
                 self.compute_seconds += time.perf_counter() - started
             self.history.append(record)
+            self.trajectory.add(record["epoch"], theta_of(
+                self.estimator.coef_, self.estimator.intercept_, self.kind == "softmax"))
             return record
 
     def records(self):

@@ -13,6 +13,7 @@ DESCRIBED, SUGGESTED = "train_described", "train_suggested"
 ALL_NUMERIC, FEATURE_FILTER = "train_all_numeric", "train_feature_filter"
 COLUMNS_PAGE = "train_columns_page"
 RUN, RUN_SIGNATURE, LIVE_COST = "train_run", "train_run_signature", "train_live_cost"
+MAX_ALPHA = 10_000.0  # the L2 alpha widget's maximum (and the regularisation path's)
 
 
 def say(box, text):

@@ -9,8 +9,10 @@ from cecore.evaluation import decision_grid
 from cecore.export import history_csv, model_json, predictions_csv
 from pages._shared import show_chart
 from pages._train_common import UPLOADED, state
+from pages._train_optimizer import show_optimizer
 from pages._train_predict import show_new_rows, show_scripts
 from pages._train_probabilities import show_probabilities
+from pages._train_regularization import show_regularization_path
 
 
 def show_comparison(results):
@@ -70,6 +72,8 @@ def show_results(run):
                    f"({'standardized' if run.options.scale else 'as in the table'}), with "
                    f"the {grid.split} rows on top.")
     show_probabilities(run)
+    show_optimizer(run)
+    show_regularization_path(run)
     st.subheader("Downloads")
     # the files are written when clicked: a wide model's take a second or two
     downloads = st.container(key="train_downloads", horizontal=True)

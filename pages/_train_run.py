@@ -10,11 +10,20 @@ from cecore import charts
 from cecore.live import Throttle, live_cost_caption
 from cecore.training import TrainConfig, TrainingRun
 from pages._shared import BIND_URL, show_chart
-from pages._train_common import KEEP, LIVE_COST, RUN, RUN_SIGNATURE, say, state, training_turns
+from pages._train_common import (
+    KEEP,
+    LIVE_COST,
+    MAX_ALPHA,
+    RUN,
+    RUN_SIGNATURE,
+    say,
+    state,
+    training_turns,
+)
 from pages._train_results import show_results
 
 STATUS_BOX = {"converged": st.success, "max_epochs": st.info, "stopped": st.info,
-              "diverged": st.error}
+              "diverged": st.error, "early_stopping": st.success}
 
 
 def choose_settings():
@@ -51,7 +60,7 @@ def choose_settings():
     batch = cols[2].number_input("Batch size", min_value=1, max_value=1_000_000, value=64,
                                  step=16, key="train_batch_size", disabled=not mini,
                                  bind=BIND_URL, persist_state=KEEP)
-    alpha = cols[3].number_input("L2 alpha", min_value=0.0, max_value=100.0, value=0.01,
+    alpha = cols[3].number_input("L2 alpha", min_value=0.0, max_value=MAX_ALPHA, value=0.01,
                                  step=0.001, format="%g", key="train_alpha", bind=BIND_URL,
                                  persist_state=KEEP, help="Penalty alpha/2 ||W||²; the "
                                  "intercept is not penalised.")
@@ -65,12 +74,35 @@ def choose_settings():
         "Validation share", 0.0, 0.5, 0.0, step=0.05, key="train_validation_share",
         bind=BIND_URL, persist_state=KEEP,
         help="Training rows held out of fitting (stratified, seeded): a temperature fitted "
-             "on them calibrates the probabilities. The test rows are never used for it.")
+             "on them calibrates the probabilities. The test rows are never used for it, "
+             "nor are these rows used by early stopping.")
+    early = cols[1].toggle(
+        "Early stopping", value=False, key="train_early_stopping", bind=BIND_URL,
+        persist_state=KEEP,
+        help="Hold out a validation fraction of the rows left for fitting (after the "
+             "validation share's rows are set aside; never the test rows), train on the "
+             "others and stop when the loss on the held-out rows has not fallen by the "
+             "tolerance for so many epochs in a row; the weights of the epoch with the "
+             "lowest validation loss are kept (scikit-learn's SGDClassifier rule).")
+    fraction = cols[2].number_input(
+        "Validation fraction", min_value=0.01, max_value=0.5, value=0.1, step=0.05,
+        format="%g", key="train_validation_fraction", disabled=not early, bind=BIND_URL,
+        persist_state=KEEP,
+        help="Share of the rows left for fitting that early stopping holds out "
+             "(stratified, seeded).")
+    patience = cols[3].number_input(
+        "Epochs without improvement", min_value=1, max_value=10_000, value=5, step=1,
+        key="train_n_iter_no_change", disabled=not early, bind=BIND_URL,
+        persist_state=KEEP,
+        help="n_iter_no_change: early stopping ends training after this many epochs in a "
+             "row whose validation loss is not below the best minus the tolerance.")
     return TrainConfig(model=model, learning_rate="auto" if auto_lr else float(lr),
                        epochs=int(epochs), batch_size=int(batch) if mini else None,
                        solver=solver, alpha=float(alpha), tol=float(tol), seed=int(seed),
                        validation_share=float(validation),
-                       class_weight=None if class_weight == "none" else class_weight)
+                       class_weight=None if class_weight == "none" else class_weight,
+                       early_stopping=bool(early), validation_fraction=float(fraction),
+                       n_iter_no_change=int(patience))
 
 
 def stop_training():
@@ -147,6 +179,17 @@ def train_live(run, log_y):
 
 
 
+def early_stopping_caption(run):
+    """Which epoch early stopping kept, and on which rows it was chosen."""
+    fitted, trained = len(run.y_fit), len(run.trained_positions)
+    return (f"Early stopping kept epoch {run.best_epoch:,} of {len(run.history):,}: the "
+            f"lowest loss on {fitted - trained:,} held-out training rows (validation "
+            f"fraction {run.config.validation_fraction:g} of the {fitted:,} rows left for "
+            "fitting; neither the validation share's rows nor the test rows are among "
+            f"them). The model and the comparison below are that epoch's, trained on the "
+            f"other {trained:,} rows.")
+
+
 def show_run(run, signature, log_y):
     if state.get(RUN_SIGNATURE) != signature:
         st.warning("The data or settings changed since this model was trained: the results "
@@ -155,6 +198,8 @@ def show_run(run, signature, log_y):
         train_live(run, log_y)
     show_chart(loss_chart(run, log_y, live=False))
     STATUS_BOX[run.status](run.message)
+    if run.best_epoch is not None:
+        st.caption(early_stopping_caption(run))
     cost = state.get(LIVE_COST)
     if run.history and cost and cost["seconds"] > 0:
         st.caption(live_cost_caption(len(run.history), run.compute_seconds, cost))

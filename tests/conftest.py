@@ -8,7 +8,24 @@ HERE = str(Path(__file__).resolve().parent)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+
 import pytest  # noqa: E402
+from sklearn.datasets import load_breast_cancer, load_wine  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def cancer():
+    """Breast cancer (569 x 30, two classes), standardised."""
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="session")
+def wine():
+    """Wine (178 x 13, three classes), standardised."""
+    X, y = load_wine(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
 
 
 @pytest.fixture(scope="session")

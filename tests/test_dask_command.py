@@ -188,6 +188,7 @@ def test_the_command_never_gathers_X_to_the_client(capsys, tmp_path, address, mo
     (["--dask", "127.0.0.1:1"], "Cannot reach the Dask scheduler at tcp://127.0.0.1:1"),
     (["--dask", "local", "--script", "again.py"], "--script is not supported with --dask"),
     (["--dask", "local", "--validation-share", "0.2"], "--validation-share is not supported"),
+    (["--dask", "local", "--early-stopping"], "--early-stopping is not supported"),
 ])
 def test_what_the_command_cannot_use_exits_2_with_one_line(capsys, tmp_path, args, message):
     glob = _write(_messy(40), tmp_path / "m", "csv", 2)

@@ -23,12 +23,6 @@ from cecore.objective import BinaryObjective, MultinomialObjective
 CECORE = Path(__file__).resolve().parents[1] / "cecore"
 
 
-@pytest.fixture(scope="module")
-def cancer():
-    X, y = load_breast_cancer(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
 def _lbfgs_objective(X, y, alpha):
     ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-12, max_iter=10_000).fit(X, y)
     return log_loss(y, ref.predict_proba(X)) + 0.5 * alpha * float((ref.coef_ ** 2).sum())
