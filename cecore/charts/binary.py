@@ -9,17 +9,21 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cecore.charts.style import (
+    AXIS_STRIP,
     CHART_HEIGHT,
     COLOR_ACCENT,
     COLOR_ALT,
     COLOR_Y0,
     COLOR_Y1,
+    SETTLED_LEFT,
+    SETTLED_LEFT_LOG,
     SMALL_CHART_HEIGHT,
     base_layout,
     frame_slider,
     frames,
     replace_nearest,
     rounded,
+    settled_margin,
     signed,
     values_text,
 )
@@ -176,8 +180,9 @@ def ce_vs_mse_gradient(y, *, logit_axis=False, n=CURVE_POINTS):
 
 def home_loss_chart(p):
     """Both binary loss curves with a marker for each label at probability ``p`` (no tangents)."""
-    return binary_loss_curves(probes=[binary_probe(y, p) for y in (1, 0)], tangent=False,
-                              height=SMALL_CHART_HEIGHT)
+    fig = binary_loss_curves(probes=[binary_probe(y, p) for y in (1, 0)], tangent=False,
+                             height=SMALL_CHART_HEIGHT)
+    return fig.update_layout(margin=settled_margin(bottom=AXIS_STRIP))
 
 
 # --------------------------------------------------------------------------- dragged probe
@@ -289,6 +294,7 @@ def binary_explorer(y, p=0.25, *, logit_axis=False, log_y=False, n=CURVE_POINTS)
     layout["xaxis"].update(range=x_range, autorange=False)
     layout["yaxis"].update(_loss_axis(log_y), autorange=False, range=y_range)
     layout["sliders"] = [frame_slider(len(probes), 0)]
+    layout["margin"] = settled_margin(left=SETTLED_LEFT_LOG if log_y else SETTLED_LEFT)
     layout["meta"] = {"probe": {"y": int(y), "logit_axis": bool(logit_axis),
                                 "log_y": bool(log_y)}}
     # one construction (validated once) instead of add_traces/update_layout: half the time
