@@ -58,7 +58,8 @@ def one_session(browser, url: str, path: Path) -> tuple[float, float]:
         main = app.main()
         expect(main.get_by_role("heading", name="Compared with scikit-learn")).to_be_visible(
             timeout=TIMEOUT)
-        expect(main.get_by_test_id("stDownloadButton")).to_have_count(3, timeout=TIMEOUT)
+        expect(app.key("train_downloads").get_by_test_id("stDownloadButton")).to_have_count(
+            3, timeout=TIMEOUT)
         results = time.perf_counter() - start
         assert not page.foreign_requests, page.foreign_requests
         return ready, results
