@@ -186,19 +186,21 @@ def home_loss_chart(p):
 
 
 # --------------------------------------------------------------------------- dragged probe
-P_STEP, Z_STEP = 0.01, 0.14
+P_STEP, Z_STEP = 0.02, 0.28
 """Spacing of the in-chart probe slider's steps: in p against p, in z on the logit axis
-(about 100 steps either way: the browser redraws the slider, step by step, whenever the page
-sends the figure again, some 0.6 ms per step on this project's machine)."""
+(51 steps either way, 9 px apart on a desktop screen, 5 on a phone's: a drag paints each.
+The browser draws the slider step by step, and its frames, whenever a key press on the
+page's own slider sends the figure again: with 101 steps, key press -> repaint took 153 ms
+(median of 40, load average 3.4-4.4 on this project's 2-core machine), with 51 133 ms)."""
 
 
 def probe_steps(*, logit_axis=False):
     """The probabilities of the in-chart probe slider's steps before :func:`probe_grid` puts
     the probe's own p among them (ascending).
 
-    Against p: ``P_MIN``, the multiples of ``P_STEP`` in between, ``P_MAX`` (101 steps). On
+    Against p: ``P_MIN``, the multiples of ``P_STEP`` in between, ``P_MAX`` (51 steps). On
     the logit axis they are evenly spaced in ``z = logit(p)``: ``logit(P_MIN)``, the
-    multiples of ``Z_STEP`` at least ``Z_STEP / 2`` inside, ``logit(P_MAX)`` (99 steps),
+    multiples of ``Z_STEP`` at least ``Z_STEP / 2`` inside, ``logit(P_MAX)`` (51 steps),
     as ``p = sigmoid(z)``.
     """
     if logit_axis:
@@ -328,7 +330,7 @@ def move_probe(fig, p):
     scale, but only two of its frames are rewritten: the step that held the previous p gets
     its own value back and the step nearest to ``p`` becomes ``p`` (see :func:`probe_grid`);
     the slider starts there and the traces show it. For a figure kept between script runs:
-    rebuilding its 101 frames takes some 30 ms, moving the probe 2-3 ms.
+    rebuilding its 51 frames takes some 15 ms, moving the probe 2 ms.
     """
     options = dict(fig.layout.meta["probe"])
     y = options.pop("y")
