@@ -18,7 +18,7 @@ and the two are measured in interleaved rounds, under the same load. Sections:
   shows something else (its SVG paths, marker positions or texts differ). Median and max of
   ``--repeats`` presses, each after the page has finished the previous rerun.
 * drag: the in-chart slider (Plotly's, under the chart) is dragged with the mouse in 30 small
-  moves. ``per move``: the time from each ``mousemove`` to the frame that paints the moved
+  moves (binary: one step of the slider each; softmax: 6 px, one or two steps). ``per move``: the time from each ``mousemove`` to the frame that paints the moved
   probe (median). ``painted``: how many different probe positions were painted during a
   continuous 30-move drag, and at what rate. Script reruns during the drag are counted (the
   messages the browser sends to the server, and the app's "running" state). Without an
@@ -120,9 +120,9 @@ def in_chart_slider(page, chart_index):
     return grip.first if grip.count() else None
 
 
-def drag(browser, url, chart_index, streamlit_slider, steps=30, step_px=6):
+def drag(browser, url, chart_index, streamlit_slider, steps=30, step_px=None):
     """Drag the in-chart slider (or the Streamlit one) by ``steps`` moves of ``step_px``
-    (negative: leftwards)."""
+    (negative: leftwards; None: one step of the in-chart slider, rightwards, or 6 px)."""
     page = open_page(browser, url, chart_index)
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
@@ -136,6 +136,12 @@ def drag(browser, url, chart_index, streamlit_slider, steps=30, step_px=6):
         kind = "Streamlit slider"
         grip = page.locator(f".st-key-{streamlit_slider} input[type='range']").locator("xpath=../..")
     grip.scroll_into_view_if_needed()
+    if step_px is None:
+        step_px = 6
+        if kind == "in-chart slider":  # its rail over the gaps between its steps (ticks)
+            chart = page.get_by_test_id("stPlotlyChart").nth(chart_index)
+            ticks = chart.locator(".slider-tick-rect").count()
+            step_px = chart.locator(".slider-rail-rect").bounding_box()["width"] / (ticks - 1)
     box = grip.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     # 1. step by step: time from each mousemove to the paint that follows it
@@ -251,7 +257,7 @@ def main():
                       f"{len(times)} presses")
             for root in roots:
                 url = servers[root][1]
-                for label, path, key, step_px in (("binary", "loss_curves", "p", 6),
+                for label, path, key, step_px in (("binary", "loss_curves", "p", None),
                                                   ("softmax", "softmax", "z0", -6)):
                     r = drag(browser, f"{url}/{path}", 0, key, steps=args.steps,
                              step_px=step_px)

@@ -8,6 +8,8 @@ Run from the repository root (Debian's Chromium, as the browser tests use it):
 
     python benchmarks/wide_tables_browser.py                 # median of 3 per size
     python benchmarks/wide_tables_browser.py --columns 20000 --repeats 5
+    python benchmarks/wide_tables_browser.py --columns 20000 --compare DIR  # and a checkout
+                                        # (git archive COMMIT | tar -x -C DIR), interleaved
 
 One server (`streamlit run app.py`, tests/e2e/appserver.py) serves every repetition; each
 repetition is a new browser context (a new session), so nothing is reused from the last
@@ -21,6 +23,7 @@ about the times.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -55,7 +58,8 @@ def one_session(browser, url: str, path: Path) -> tuple[float, float]:
         main = app.main()
         expect(main.get_by_role("heading", name="Compared with scikit-learn")).to_be_visible(
             timeout=TIMEOUT)
-        expect(main.get_by_test_id("stDownloadButton")).to_have_count(3, timeout=TIMEOUT)
+        expect(app.key("train_downloads").get_by_test_id("stDownloadButton")).to_have_count(
+            3, timeout=TIMEOUT)
         results = time.perf_counter() - start
         assert not page.foreign_requests, page.foreign_requests
         return ready, results
@@ -68,30 +72,43 @@ def main(argv=None) -> None:
     parser.add_argument("--rows", type=int, default=100)
     parser.add_argument("--columns", type=int, nargs="+", default=[20_000, 5000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="another checkout of the app, its sessions interleaved with "
+                             "this one's")
     args = parser.parse_args(argv)
+    import appserver
     from playwright.sync_api import sync_playwright
 
-    proc, url = start_app()
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    roots = [ROOT] + ([args.compare.resolve()] if args.compare else [])
+    servers = {}
     try:
+        for root in roots:
+            appserver.ROOT = root  # start_app runs `streamlit run app.py` in appserver.ROOT
+            servers[root] = start_app()
         with sync_playwright() as p, tempfile.TemporaryDirectory() as folder:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for n_columns in args.columns:
-                times = []
+                times = {root: [] for root in roots}
                 for repeat in range(args.repeats):
-                    path = Path(folder) / f"wide_{n_columns}_{repeat}.csv"
-                    path.write_bytes(wide_csv(args.rows, n_columns, seed=repeat))
-                    times.append(one_session(browser, url, path))
-                    print(f"  {args.rows} x {n_columns:,}, run {repeat + 1}: upload -> ready "
-                          f"{times[-1][0]:.1f} s, Train -> results {times[-1][1]:.1f} s",
-                          flush=True)
-                ready = statistics.median(t[0] for t in times)
-                results = statistics.median(t[1] for t in times)
-                print(f"{args.rows} rows x {n_columns:,} columns, median of {args.repeats}: "
-                      f"upload -> ready {ready:.1f} s, Train -> results {results:.1f} s",
-                      flush=True)
+                    for k, root in enumerate(roots):
+                        path = Path(folder) / f"wide_{n_columns}_{repeat}_{k}.csv"
+                        path.write_bytes(wide_csv(args.rows, n_columns, seed=repeat))
+                        times[root].append(one_session(browser, servers[root][1], path))
+                        print(f"  [{root.name}] {args.rows} x {n_columns:,}, run {repeat + 1}: "
+                              f"upload -> ready {times[root][-1][0]:.1f} s, Train -> results "
+                              f"{times[root][-1][1]:.1f} s", flush=True)
+                for root in roots:
+                    ready = statistics.median(t[0] for t in times[root])
+                    results = statistics.median(t[1] for t in times[root])
+                    print(f"[{root.name}] {args.rows} rows x {n_columns:,} columns, median of "
+                          f"{args.repeats}: upload -> ready {ready:.1f} s, Train -> results "
+                          f"{results:.1f} s", flush=True)
             browser.close()
     finally:
-        stop_app(proc)
+        for proc, _ in servers.values():
+            stop_app(proc)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

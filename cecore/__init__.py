@@ -5,7 +5,6 @@ only; the estimators (which need scikit-learn) are imported when first used, so 
 pages start without loading scikit-learn.
 """
 
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -13,6 +12,7 @@ try:
 except PackageNotFoundError:  # run from a checkout, not installed
     __version__ = "0.2.0"
 
+from cecore.lazy_import import lazy_attributes
 from cecore.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -36,18 +36,7 @@ __all__ = [
     "load_model",
 ]
 
-#: public names imported on first use: name -> module
-_LAZY = {"LogisticRegressionGD": "cecore.models", "SoftmaxRegressionGD": "cecore.models",
-         "load_model": "cecore.model_file"}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'cecore' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+# public names imported on first use: name -> module
+__getattr__, __dir__ = lazy_attributes(globals(), {
+    "LogisticRegressionGD": "cecore.models", "SoftmaxRegressionGD": "cecore.models",
+    "load_model": "cecore.model_file"})

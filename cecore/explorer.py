@@ -5,6 +5,8 @@ error, the softmax state for one sample (and along a swept logit, all values at 
 loss over the probability simplex, entropy / cross-entropy / KL divergence of two
 distributions, a worked likelihood example and the quiz.
 Logarithms are natural: every quantity is in nats, like the losses in :mod:`cecore.losses`.
+pandas and scipy are imported by the functions that use them: the home page, which only
+needs the probe, starts without them (0.27 s of imports on this project's machine).
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from scipy.special import entr, rel_entr, xlogy
 
 from cecore.losses import (
     binary_cross_entropy,
@@ -127,6 +127,8 @@ def stability_table(logits=STABILITY_LOGITS):
     p32 = sigmoid(z.astype(np.float32))
     with np.errstate(divide="ignore"):
         naive = -np.log(p64) + 0.0  # + 0.0 turns -0.0 into 0.0
+    import pandas as pd
+
     return pd.DataFrame({
         "logit z": z,
         "p = σ(z)": p64,
@@ -258,16 +260,22 @@ def normalize_weights(weights):
 
 def entropy(p):
     """``H(p) = -sum_k p_k log p_k`` (with 0 log 0 = 0)."""
+    from scipy.special import entr
+
     return float(entr(np.asarray(p, dtype=np.float64)).sum())
 
 
 def distribution_cross_entropy(p, q):
     """``H(p, q) = -sum_k p_k log q_k``: inf when some ``q_k = 0 < p_k``."""
+    from scipy.special import xlogy
+
     return float(-xlogy(np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)).sum())
 
 
 def kl_divergence(p, q):
     """``KL(p || q) = sum_k p_k log(p_k / q_k) = H(p, q) - H(p)``, >= 0, inf if q misses p."""
+    from scipy.special import rel_entr
+
     return float(rel_entr(np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)).sum())
 
 
@@ -290,6 +298,8 @@ def likelihood_steps(y, p):
     """Bernoulli likelihood ``prod p^y (1-p)^(1-y)``, its log, ``-log L / n`` and the log loss."""
     y = np.asarray(y, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
+    from scipy.special import xlogy
+
     log_likelihood = float((xlogy(y, p) + xlogy(1.0 - y, 1.0 - p)).sum())
     return LikelihoodSteps(
         likelihood=float(np.exp(log_likelihood)),

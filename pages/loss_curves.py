@@ -79,9 +79,9 @@ gamma = st.slider("Focusing parameter γ", 0.0, 5.0, 2.0, step=0.1, key="gamma",
                   bind=BIND_URL)
 focal_col, focal_grad_col = st.columns(2, gap="medium")
 with focal_col:
-    show_chart(charts.focal_loss_curves(gamma, logit_axis=logit_axis, log_y=log_y))
+    show_chart(charts.focal_loss_curves, gamma, logit_axis=logit_axis, log_y=log_y)
 with focal_grad_col:
-    show_chart(charts.focal_loss_gradients(gamma, logit_axis=logit_axis))
+    show_chart(charts.focal_loss_gradients, gamma, logit_axis=logit_axis)
 st.markdown(
     "At $\\gamma = 0$ it is cross-entropy. A larger $\\gamma$ barely changes the loss of a "
     "badly classified example ($p_t$ small, the factor near 1) but shrinks that of an easy "

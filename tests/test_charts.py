@@ -257,7 +257,7 @@ def test_replace_nearest_keeps_the_ends_and_the_order():
 
 def test_probe_steps_span_the_p_slider():
     p_steps = probe_steps()
-    assert p_steps[0] == P_MIN and p_steps[-1] == P_MAX and p_steps.size == 101
+    assert p_steps[0] == P_MIN and p_steps[-1] == P_MAX and p_steps.size == 51
     np.testing.assert_allclose(np.diff(p_steps[1:-1]), P_STEP)
     z_steps = logit(probe_steps(logit_axis=True))
     assert z_steps[0] == pytest.approx(logit(P_MIN)) and z_steps[-1] == pytest.approx(

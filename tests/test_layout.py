@@ -65,6 +65,22 @@ def test_the_explorer_pages_import_no_scikit_learn():
     assert "sklearn" not in loaded and "streamlit" not in loaded
 
 
+def test_the_home_page_runs_without_pandas_or_scipy():
+    """The first page a visitor sees (app.py, then pages/home.py, as a real script run)
+    loads only what it draws with: pandas (with pyarrow) and scipy cost 0.27 s of a start."""
+    code = ("import json, sys\n"
+            "from streamlit.testing.v1 import AppTest\n"
+            "at = AppTest.from_file('app.py', default_timeout=120).run()\n"
+            "assert not at.exception, at.exception\n"
+            "assert len(at.get('plotly_chart')) == 1 and at.slider(key='home_p').value == 0.8\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=180, check=True)
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"streamlit", "plotly", "numpy", "cecore"} <= set(loaded)
+    assert not {"pandas", "pyarrow", "scipy", "sklearn"} & set(loaded)
+
+
 def test_the_estimators_are_still_importable_from_cecore():
     import cecore
 

@@ -9,17 +9,21 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cecore.charts.style import (
+    AXIS_STRIP,
     CHART_HEIGHT,
     COLOR_ACCENT,
     COLOR_ALT,
     COLOR_Y0,
     COLOR_Y1,
+    SETTLED_LEFT,
+    SETTLED_LEFT_LOG,
     SMALL_CHART_HEIGHT,
     base_layout,
     frame_slider,
     frames,
     replace_nearest,
     rounded,
+    settled_margin,
     signed,
     values_text,
 )
@@ -176,24 +180,27 @@ def ce_vs_mse_gradient(y, *, logit_axis=False, n=CURVE_POINTS):
 
 def home_loss_chart(p):
     """Both binary loss curves with a marker for each label at probability ``p`` (no tangents)."""
-    return binary_loss_curves(probes=[binary_probe(y, p) for y in (1, 0)], tangent=False,
-                              height=SMALL_CHART_HEIGHT)
+    fig = binary_loss_curves(probes=[binary_probe(y, p) for y in (1, 0)], tangent=False,
+                             height=SMALL_CHART_HEIGHT)
+    return fig.update_layout(margin=settled_margin(bottom=AXIS_STRIP))
 
 
 # --------------------------------------------------------------------------- dragged probe
-P_STEP, Z_STEP = 0.01, 0.14
+P_STEP, Z_STEP = 0.02, 0.28
 """Spacing of the in-chart probe slider's steps: in p against p, in z on the logit axis
-(about 100 steps either way: the browser redraws the slider, step by step, whenever the page
-sends the figure again, some 0.6 ms per step on this project's machine)."""
+(51 steps either way, 9 px apart on a desktop screen, 5 on a phone's: a drag paints each.
+The browser draws the slider step by step, and its frames, whenever a key press on the
+page's own slider sends the figure again: with 101 steps, key press -> repaint took 153 ms
+(median of 40, load average 3.4-4.4 on this project's 2-core machine), with 51 133 ms)."""
 
 
 def probe_steps(*, logit_axis=False):
     """The probabilities of the in-chart probe slider's steps before :func:`probe_grid` puts
     the probe's own p among them (ascending).
 
-    Against p: ``P_MIN``, the multiples of ``P_STEP`` in between, ``P_MAX`` (101 steps). On
+    Against p: ``P_MIN``, the multiples of ``P_STEP`` in between, ``P_MAX`` (51 steps). On
     the logit axis they are evenly spaced in ``z = logit(p)``: ``logit(P_MIN)``, the
-    multiples of ``Z_STEP`` at least ``Z_STEP / 2`` inside, ``logit(P_MAX)`` (99 steps),
+    multiples of ``Z_STEP`` at least ``Z_STEP / 2`` inside, ``logit(P_MAX)`` (51 steps),
     as ``p = sigmoid(z)``.
     """
     if logit_axis:
@@ -289,6 +296,7 @@ def binary_explorer(y, p=0.25, *, logit_axis=False, log_y=False, n=CURVE_POINTS)
     layout["xaxis"].update(range=x_range, autorange=False)
     layout["yaxis"].update(_loss_axis(log_y), autorange=False, range=y_range)
     layout["sliders"] = [frame_slider(len(probes), 0)]
+    layout["margin"] = settled_margin(left=SETTLED_LEFT_LOG if log_y else SETTLED_LEFT)
     layout["meta"] = {"probe": {"y": int(y), "logit_axis": bool(logit_axis),
                                 "log_y": bool(log_y)}}
     # one construction (validated once) instead of add_traces/update_layout: half the time
@@ -322,7 +330,7 @@ def move_probe(fig, p):
     scale, but only two of its frames are rewritten: the step that held the previous p gets
     its own value back and the step nearest to ``p`` becomes ``p`` (see :func:`probe_grid`);
     the slider starts there and the traces show it. For a figure kept between script runs:
-    rebuilding its 101 frames takes some 30 ms, moving the probe 2-3 ms.
+    rebuilding its 51 frames takes some 15 ms, moving the probe 2 ms.
     """
     options = dict(fig.layout.meta["probe"])
     y = options.pop("y")

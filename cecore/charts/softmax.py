@@ -16,11 +16,13 @@ from cecore.charts.style import (
     COLOR_Y1,
     PANEL_CHART_HEIGHT,
     SEQUENTIAL_SCALE,
+    SETTLED_LEFT,
     base_layout,
     frame_slider,
     frames,
     replace_nearest,
     rounded,
+    settled_margin,
     signed,
     values_text,
 )
@@ -262,6 +264,9 @@ def softmax_explorer(state, index, *, n=401):
         yaxis3={"domain": ROWS["loss"], "anchor": "x3", "range": [0, 1.3 * top],
                 "automargin": True, "title": {"text": AXIS_LOSS}},
         sliders=[frame_slider(grid.size, active)],
+        # two legend rows (five entries), the longer tick labels of the gradient's axis, and
+        # no x tick label at the right edge (class names are centred under their bars)
+        margin=settled_margin(left=SETTLED_LEFT + 10, right=12, legend_rows=2),
     )
     return go.Figure(data=[
         {**bar, "y": p_true["y"], "name": "p, true class", "marker": {"color": COLOR_Y1}},

@@ -66,6 +66,35 @@ def base_layout(*, title=None, x_title=None, y_title=None, height=CHART_HEIGHT, 
     return layout
 
 
+SETTLED_LEFT, SETTLED_LEFT_LOG, SETTLED_RIGHT = 68, 84, 18
+"""Left margin (px) that a y-axis needs in Streamlit's theme (its title, the title's standoff
+and tick labels such as "8" or "0.5"; on a log axis labels such as "0.001"), and the right
+margin for the last x tick label."""
+LEGEND_ROW = 44
+"""Height (px) of one row of a legend, with its padding, in Streamlit's theme."""
+AXIS_STRIP, SLIDER_STRIP = 70, 104
+"""Bottom margin (px) for the x-axis's tick labels and title; with an in-chart slider under
+them (:func:`frame_slider`'s ``pad_top`` 48, the slider itself, its bottom pad)."""
+
+
+def settled_margin(*, left=SETTLED_LEFT, right=SETTLED_RIGHT, bottom=SLIDER_STRIP, legend_rows=1,
+                   title=False):
+    """``layout.margin`` with the room that the axes, the legend and an in-chart slider take
+    on a desktop screen, for the charts drawn anew on every key press (the explorers,
+    the home page's chart).
+
+    Plotly starts from ``layout.margin``; whenever the legend, an axis's labels or a slider
+    need more room (``automargin``, ``margin.autoexpand``), it grows the margin and draws the
+    whole chart again. Streamlit mounts a new chart whenever the figure changes, so a chart
+    whose margins start at :func:`base_layout`'s 10 px was drawn three times per key press
+    (the binary explorer's lines, counted in Chromium; its slider's steps too), two when its
+    margins already have the room. The margins still grow where more is needed (a legend of
+    more rows on a phone's screen): then it is drawn once more, as before.
+    """
+    top = MODEBAR_STRIP + (TITLE_STRIP if title else 0) + legend_rows * LEGEND_ROW
+    return {"l": left, "r": right, "t": top, "b": bottom}
+
+
 FIGURE_DIGITS = 7
 
 

@@ -57,12 +57,22 @@ def values_text(chart):
     return chart.locator(".scatterlayer .textpoint text").first
 
 
-def drag_and_record(page, chart, read, *, moves=30, step_px=7):
+def slider_step_px(chart):
+    """The distance between two steps of the chart's in-chart slider, in pixels: its rail
+    over the gaps between its steps (one tick per step)."""
+    rail = chart.locator(".slider-rail-rect").bounding_box()
+    return rail["width"] / (chart.locator(".slider-tick-rect").count() - 1)
+
+
+def drag_and_record(page, chart, read, *, moves=30, step_px=None):
     """Drag the in-chart slider's grip by ``moves`` mouse moves of ``step_px`` (a step or
-    more of the slider; negative: leftwards); after each, wait for the chart to paint a new
-    state and record ``read()``. Returns the recorded states."""
+    more of the slider; negative: leftwards; None: exactly one step rightwards, so every
+    step on the way is painted); after each, wait for the chart to paint a new state and
+    record ``read()``. Returns the recorded states."""
     from playwright.sync_api import expect
 
+    if step_px is None:
+        step_px = slider_step_px(chart)
     grip = chart.locator(".slider-grip-rect")
     grip.scroll_into_view_if_needed()
     box = grip.bounding_box()
@@ -106,10 +116,13 @@ def test_dragging_the_probe_paints_every_step_without_a_rerun(page, app_url):
                 tangent.get_attribute("d"))
 
     before = len(sent)
-    painted = drag_and_record(page, chart, read)
+    painted = drag_and_record(page, chart, read)                   # one step per move
     assert_no_rerun(page, sent, before)
     texts, positions, tangents = (set(column) for column in zip(*painted, strict=True))
-    assert len(texts) >= 20 and len(positions) >= 20 and len(tangents) >= 20
+    assert len(texts) == len(positions) == len(tangents) == 31     # every step painted
+    p_values = [number("p", text) for text, _, _ in painted]
+    steps, start = probe_grid(0.25)
+    assert p_values == pytest.approx(list(steps[start:start + 31]), abs=5e-4)
     for text in texts:  # every painted step is the probe of its p: J = -log p for y = 1
         p, loss = number("p", text), number("J", text)
         assert loss == pytest.approx(-math.log(p), rel=2e-3)
