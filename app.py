@@ -9,9 +9,9 @@ from cecore.native_threads import limit_native_threads
 # grows with every visitor's upload); done once per process, a no-op after the first run.
 limit_heap_growth()
 # BLAS and OpenMP on one thread (once per process): on this 2-core machine Train -> results
-# at 100 x 20,000 took 8.7 s in the browser with a thread per core and 3.5 s with one; the
-# spinning second thread takes the core that the page, or another visitor, needs (figures in
-# cecore/native_threads.py and the README's Performance section).
+# at 100 x 20,000 took 8.6 s in the browser with a thread per core and 4.3 s with one, and an
+# epoch at 200,000 x 20 is no slower; the spinning second thread takes the core that the page,
+# or another visitor, needs (figures in cecore/native_threads.py and the README).
 limit_native_threads()
 
 # Icons are emoji: a page's icon becomes the favicon, and a Material icon favicon would be

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # page, then the training page, which loads scikit-learn and with it its OpenBLAS and
 # OpenMP; then every native thread pool of the process, as threadpoolctl sees it.
 APP_CHILD = """
-import json
+import json, sys
 from streamlit.testing.v1 import AppTest
 from threadpoolctl import threadpool_info
 at = AppTest.from_file("app.py", default_timeout=300).run()
@@ -20,7 +20,7 @@ assert not at.exception, at.exception
 before = [lib["num_threads"] for lib in threadpool_info()]
 at.switch_page("pages/train.py").run()
 assert not at.exception, at.exception
-import sklearn  # noqa: F401  (already loaded by the page: the check below needs it)
+assert "sklearn" in sys.modules  # loaded by the page, after app.py set the limit
 print(json.dumps({"home": before, "train": threadpool_info()}))
 """
 
