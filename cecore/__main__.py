@@ -15,18 +15,14 @@ import argparse
 import json
 import os
 import sys
-import warnings
 from pathlib import Path
-
-from sklearn.exceptions import ConvergenceWarning
 
 from cecore.data import DataError, read_table
 from cecore.export import jsonable, model_json, summary, table_csv
 from cecore.hyperparameters import CLASS_WEIGHTS, SOLVERS
-from cecore.live import Throttle
 from cecore.model_file import load_model
-from cecore.models import DivergenceWarning
 from cecore.prepare.options import DATES, MISSING
+from cecore.progress import ProgressBar, train_with_progress
 from cecore.race_command import add_race_parser, race
 from cecore.script import reproducing_script, sklearn_script
 from cecore.training import MODELS, DataOptions, TrainConfig, TrainingRun, prepare_data
@@ -137,37 +133,6 @@ def build_parser():
     return parser
 
 
-class ProgressBar:
-    """``[#####-----] epoch 120/300  loss 0.1234`` on stderr: redrawn in place on a
-    terminal (at most 10 times a second), a line every few seconds otherwise."""
-
-    def __init__(self, total, width=30):
-        self.total, self.width = total, width
-        self.stream = sys.stderr  # looked up now, so a redirected stderr is honoured
-        self.tty = self.stream.isatty()
-        self.throttle = Throttle(interval=0.1 if self.tty else 5.0)
-
-    def _line(self, record):
-        done = round(self.width * record["epoch"] / self.total)
-        test = f"  test {record['val_loss']:.6f}" if record["val_loss"] is not None else ""
-        return (f"[{'#' * done}{'-' * (self.width - done)}] epoch {record['epoch']}/"
-                f"{self.total}  loss {record['loss']:.6f}{test}")
-
-    def update(self, record):
-        if self.throttle.due():
-            with self.throttle.redraw():
-                self.stream.write(("\r" if self.tty else "") + self._line(record)
-                                  + ("" if self.tty else "\n"))
-                self.stream.flush()
-
-    def close(self, run):
-        """The bar at the last finished epoch, then how training ended (when it did)."""
-        if run.usable:
-            self.stream.write(("\r" if self.tty else "") + self._line(run.last) + "\n"
-                              + run.message + "\n")
-            self.stream.flush()
-
-
 def _table(result, run):
     c = run.evaluate().comparison
     lines = [
@@ -209,16 +174,7 @@ def train(args):
     frame = read_table(args.file)
     prepared = prepare_data(frame, args.target, args.features, options, config.seed)
     run = TrainingRun(prepared, config, options, frame=frame)
-    bar = ProgressBar(config.epochs)
-    with warnings.catch_warnings():  # the run's status and message report both
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", DivergenceWarning)
-        try:
-            for record in run.records():
-                bar.update(record)
-        except KeyboardInterrupt:
-            run.stop()
-    bar.close(run)
+    train_with_progress(run, ProgressBar(config.epochs))
     if not run.usable:
         print(f"error: {run.message}", file=sys.stderr)
         return 1

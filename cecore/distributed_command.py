@@ -35,19 +35,16 @@ import os
 import re
 import socket
 import sys
-import warnings
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sklearn.exceptions import ConvergenceWarning
-
 from cecore.distributed_prepare import prepare_on_cluster
 from cecore.distributed_run import NOT_COMPUTED, ClusterRun
 from cecore.errors import DataError
 from cecore.export import model_json, summary
-from cecore.models import DivergenceWarning
+from cecore.progress import train_with_progress
 
 __all__ = ["CONNECT_TIMEOUT", "cluster_client", "part_paths", "read_parts",
            "train_on_cluster"]
@@ -182,19 +179,6 @@ def _table(result):
     ])
 
 
-def _run(run, progress_bar):
-    bar = progress_bar(run.config.epochs)
-    with warnings.catch_warnings():  # the run's status and message report both
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", DivergenceWarning)
-        try:
-            for record in run.records():
-                bar.update(record)
-        except KeyboardInterrupt:
-            run.stop()
-    bar.close(run)
-
-
 def train_on_cluster(args, config, options, progress_bar):
     """The ``train`` command with ``--dask`` (``args`` the parsed options, ``config`` and
     ``options`` the TrainConfig and DataOptions they give, ``progress_bar`` the command's
@@ -213,7 +197,7 @@ def train_on_cluster(args, config, options, progress_bar):
             prepared = prepare_on_cluster(read_parts(paths), args.target, args.features,
                                           replace(options, random_state=config.seed))
             run = ClusterRun(prepared, config, options, args.dask)
-            _run(run, progress_bar)
+            train_with_progress(run, progress_bar(run.config.epochs))
             if not run.usable:
                 print(f"error: {run.message}", file=sys.stderr)
                 return 1
