@@ -2,7 +2,6 @@
 names, the memory budget, and the decision map drawn in the two original features."""
 
 import inspect
-import warnings
 from dataclasses import fields
 
 import numpy as np
@@ -13,24 +12,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+from training_runs import trained
 
 from cecore.data import DataError, DataOptions, expanded_feature_count, prepare
 from cecore.evaluation import decision_grid
 from cecore.prepare import numeric as numeric_path
 from cecore.prepare.expansion import MAX_EXPANDED_BYTES
 from cecore.samples import load_sample
-from cecore.training import TrainConfig, TrainingRun, prepare_data
-
-
-def trained(frame, target, options, config=None):
-    config = config or TrainConfig()
-    prepared = prepare_data(frame, target, None, options, config.seed)
-    run = TrainingRun(prepared, config, options, frame=frame)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in run.records():
-            pass
-    return run
+from cecore.training import TrainConfig
 
 
 def reference_pipeline(degree):
@@ -111,8 +100,8 @@ def objective(model_coef, intercept, X, y, alpha):
 @pytest.mark.parametrize(("sample", "degree"), [("iris", 3), ("breast_cancer", 2)])
 def test_the_fitted_objective_is_sklearns_optimum_on_the_expanded_columns(sample, degree):
     frame, alpha = load_sample(sample), 0.01
-    run = trained(frame, "target", DataOptions(degree=degree),
-                  TrainConfig(alpha=alpha, tol=1e-9, epochs=20_000))
+    run = trained(frame, "target", options=DataOptions(degree=degree),
+                  config=TrainConfig(alpha=alpha, tol=1e-9, epochs=20_000))
     assert run.status == "converged"
     p = run.prepared
     X = reference_pipeline(degree).fit_transform(raw_rows(frame, p, p.train_positions))
@@ -183,8 +172,8 @@ def test_new_rows_are_expanded_like_the_training_rows():
 def test_moons_with_degree_3_is_drawn_in_the_two_original_features():
     frame = load_sample("moons")
     config = TrainConfig(alpha=1e-4)
-    linear = trained(frame, "target", DataOptions(), config)
-    cubic = trained(frame, "target", DataOptions(degree=3), config)
+    linear = trained(frame, "target", options=DataOptions(), config=config)
+    cubic = trained(frame, "target", options=DataOptions(degree=3), config=config)
     assert linear.evaluate().comparison.ours_accuracy_test < 0.9
     assert cubic.evaluate().comparison.ours_accuracy_test >= 0.95
     grid = decision_grid(cubic, resolution=40)
@@ -210,11 +199,11 @@ def test_moons_with_degree_3_is_drawn_in_the_two_original_features():
 
 def test_circles_need_degree_2_and_the_map_without_scaling_is_in_table_units():
     frame = load_sample("circles", noise=0.1)
-    linear = trained(frame, "target", DataOptions())
-    quadratic = trained(frame, "target", DataOptions(degree=2))
+    linear = trained(frame, "target", options=DataOptions())
+    quadratic = trained(frame, "target", options=DataOptions(degree=2))
     assert linear.evaluate().comparison.ours_accuracy_test < 0.6
     assert quadratic.evaluate().comparison.ours_accuracy_test >= 0.95
-    raw = trained(frame, "target", DataOptions(degree=2, scale=False))
+    raw = trained(frame, "target", options=DataOptions(degree=2, scale=False))
     grid = decision_grid(raw, resolution=20)
     p = raw.prepared
     np.testing.assert_allclose(grid.points, raw_rows(frame, p, p.test_positions), atol=0)
@@ -222,14 +211,14 @@ def test_circles_need_degree_2_and_the_map_without_scaling_is_in_table_units():
 
 def test_the_map_needs_exactly_two_numeric_inputs():
     frame = load_sample("iris")
-    assert decision_grid(trained(frame, "target", DataOptions(degree=2))) is None
+    assert decision_grid(trained(frame, "target", options=DataOptions(degree=2))) is None
     rng = np.random.default_rng(1)
     one = pd.DataFrame({"x": rng.normal(size=80), "y": ["a", "b"] * 40})
-    assert decision_grid(trained(one, "y", DataOptions(degree=2))) is None
+    assert decision_grid(trained(one, "y", options=DataOptions(degree=2))) is None
 
 
 def test_log_loss_of_a_degree_run_is_sklearns_on_our_probabilities():
-    run = trained(load_sample("moons"), "target", DataOptions(degree=2))
+    run = trained(load_sample("moons"), "target", options=DataOptions(degree=2))
     p = run.prepared
     assert run.last["val_loss"] == pytest.approx(
         log_loss(p.y_test, run.estimator.predict_proba(p.X_test)), abs=1e-12)

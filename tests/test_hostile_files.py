@@ -24,6 +24,7 @@ from hostile_files import (
     hostile,
     write_oversized,
 )
+from training_runs import trained as shared_trained
 
 from cecore import errors
 from cecore.data import (
@@ -206,8 +207,4 @@ def is_number(text):
 
 
 def trained(frame, target="label"):
-    prepared = prepare_data(frame, target, None, DataOptions(), 0)
-    run = TrainingRun(prepared, TrainConfig(epochs=50), DataOptions(), frame=frame)
-    for _ in run.records():
-        pass
-    return run
+    return shared_trained(frame, target, config=TrainConfig(epochs=50), ignore=None)

@@ -5,12 +5,12 @@ import copy
 import io
 import json
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import log_loss
+from training_runs import trained
 
 import cecore
 from cecore import load_model
@@ -19,18 +19,6 @@ from cecore.export import model_json
 from cecore.model_file import SavedModel
 from cecore.model_schema import MAX_MODEL_BYTES
 from cecore.samples import load_sample
-from cecore.training import TrainConfig, TrainingRun, prepare_data
-
-
-def trained(frame, target, features=None, options=None, config=None):
-    config, options = config or TrainConfig(), options or DataOptions()
-    prepared = prepare_data(frame, target, features, options, config.seed)
-    run = TrainingRun(prepared, config, options, frame=frame)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in run.records():
-            pass
-    return run
 
 
 def messy_table(n=400, seed=0):

@@ -2,13 +2,13 @@
 every value against direct evaluation of the objective, sklearn or a standalone fit."""
 
 import threading
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+from training_runs import trained
 
 from cecore import LogisticRegressionGD, SoftmaxRegressionGD
 from cecore.fitted_objective import fitted_objective
@@ -17,7 +17,7 @@ from cecore.objective import BinaryObjective
 from cecore.race import FINISH_GAP, TARGET_GAP, Race, race_surface, race_table
 from cecore.run_walks import RUN_PATH, parameter_names, run_race, run_surface, run_walk
 from cecore.surface import surface_grid, theta_of
-from cecore.training import DataOptions, TrainConfig, TrainingRun, prepare_data
+from cecore.training import TrainConfig
 from cecore.trajectory import Trajectory
 
 pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")]
@@ -180,14 +180,8 @@ def breast_cancer_run(features=None, **config):
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     frame = X.assign(diagnosis=np.where(y == 1, "benign", "malignant"))
     features = list(X.columns[:5]) if features is None else features
-    options = DataOptions()
-    config = TrainConfig(**{"alpha": 0.01, "epochs": 300, **config})
-    prepared = prepare_data(frame, "diagnosis", features, options, config.seed)
-    run = TrainingRun(prepared, config, options, frame=frame)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        list(run.records())
-    return run
+    return trained(frame, "diagnosis", features,
+                   config=TrainConfig(**{"alpha": 0.01, "epochs": 300, **config}))
 
 
 def test_a_runs_trajectory_ends_at_its_weights_and_its_walk_starts_where_every_fit_starts():

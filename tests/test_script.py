@@ -5,12 +5,12 @@ import os
 import re
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from training_runs import trained as shared_trained
 
 from cecore.data import DataOptions, read_table
 from cecore.prepare.split import split_positions
@@ -23,14 +23,7 @@ TIGHT = TrainConfig(tol=1e-9, epochs=20_000)
 
 
 def trained(path, target, features=None, options=None, config=TIGHT):
-    frame = read_table(path)
-    options = options or DataOptions()
-    prepared = prepare_data(frame, target, features, options, config.seed)
-    run = TrainingRun(prepared, config, options, frame=frame)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in run.records():
-            pass
+    run = shared_trained(read_table(path), target, features, options, config)
     assert run.status == "converged"
     return run
 

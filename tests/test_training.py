@@ -4,13 +4,13 @@ import io
 import json
 import threading
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
+from training_runs import trained as shared_trained
 
 from cecore import charts, data, samples
 from cecore.evaluation import decision_grid
@@ -44,14 +44,9 @@ def messy_frame(n=240, seed=0):
 
 
 def trained(frame, target, features=None, config=None, options=None):
-    config, options = config or TrainConfig(), options or DataOptions()
-    prepared = prepare_data(frame, target, features, options, config.seed)
-    run = TrainingRun(prepared, config, options, frame=frame)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for _ in run.records():
-            pass
-    return run
+    """A finished run; only ConvergenceWarning is silenced (a test here expects the
+    DivergenceWarning)."""
+    return shared_trained(frame, target, features, options, config, ignore=ConvergenceWarning)
 
 
 @pytest.fixture(scope="module")
