@@ -58,10 +58,9 @@ def add_race_parser(commands):
 def race_result(the_race, kind, n_rows):
     """The JSON of a finished race: the best objective, then per optimiser its epochs,
     seconds and passes to 1e-6 (null when not reached), its last epoch and objective."""
-    table = race_table(the_race).set_index("optimiser")
     lanes = {}
     for name, lane in the_race.lanes.items():
-        row, reached = table.loc[lane.label], lane.first_within(the_race.best_objective)
+        reached = lane.first_within(the_race.best_objective)
         lanes[name] = {
             "label": lane.label, "status": lane.status,
             "epochs_to_target": None if reached is None else reached["epoch"],
@@ -69,7 +68,7 @@ def race_result(the_race, kind, n_rows):
             "passes_to_target": None if reached is None else reached["evaluations"],
             "epochs": lane.records[-1]["epoch"] if lane.records else 0,
             "seconds": lane.records[-1]["seconds"] if lane.records else 0.0,
-            "final_objective": None if not lane.records else row["final objective"],
+            "final_objective": lane.records[-1]["objective"] if lane.records else None,
         }
     return jsonable({"model": kind, "n_rows": n_rows, "n_features": the_race.X.shape[1],
                      "target_gap": TARGET_GAP, "best_objective": the_race.best_objective,

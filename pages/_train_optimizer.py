@@ -28,9 +28,10 @@ def show_optimizer(run):
 
 def weight_choices(run):
     """Flat indices of theta worth offering: the largest |w| entries, then the intercepts."""
-    theta = trained_theta(run).ravel()
+    trained = trained_theta(run)
+    theta = trained.ravel()
     d = run.prepared.X_train.shape[1]
-    per_row = 1 if run.kind != "softmax" else trained_theta(run).shape[1]
+    per_row = trained.shape[1] if trained.ndim == 2 else 1
     weights = np.argsort(-np.abs(theta[: d * per_row]), kind="stable")[:PLANE_CHOICES]
     return [int(i) for i in weights] + list(range(d * per_row, theta.size))
 
