@@ -114,6 +114,13 @@ class Race:
         return min(float(lane.objective.min()) for lane in self.lanes.values()
                    if lane.records)
 
+    @property
+    def settled(self):
+        """Whether some lane ended by converging ("finished"): otherwise J* is only the
+        lowest objective seen within the budget, and a lane's "time to 1e-6" is measured
+        against a value that is not the minimum."""
+        return any(lane.status == "finished" for lane in self.lanes.values())
+
     def steps(self):
         """Yield ``(lane, record)`` for each new epoch of the race; resumable."""
         while True:

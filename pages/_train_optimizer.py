@@ -178,6 +178,10 @@ def show_race_results(race, raw):
         st.info(f"The race was stopped{' during ' + stopped[0] if stopped else ''}"
                 + (f"; {', '.join(skipped)} did not run." if skipped else ".")
                 + " Start it again to run every optimiser.")
+    if not race.running and not race.settled:
+        st.warning("No optimiser converged within its budget, so J* below is only the lowest "
+                   "objective any of them reached, not the minimum: the times to 1e-6 are "
+                   "measured against it. Give them more epochs per optimiser.")
     left, right = st.columns(2, gap="medium")
     with left:
         show_chart(charts.race_gap(race, x="epoch"))

@@ -170,6 +170,14 @@ def test_stopping_keeps_the_running_lanes_epochs_and_runs_no_other(cancer):
     assert race_table(race).iloc[2]["status"] == "not run"
 
 
+def test_a_race_whose_lanes_all_ran_out_of_budget_is_not_settled(cancer, binary_race):
+    X, y = cancer
+    short = Race(LogisticRegressionGD(alpha=0.01), X, y, max_epochs=3, racers=("lbfgs", "gd"))
+    list(short.steps())
+    assert [lane.status for lane in short.lanes.values()] == ["budget", "budget"]
+    assert not short.settled and binary_race.settled
+
+
 def test_an_unknown_optimiser_is_refused():
     with pytest.raises(ValueError, match="Unknown optimisers"):
         Race(LogisticRegressionGD(), np.zeros((4, 1)), [0, 1, 0, 1], racers=("sgd", "rmsprop"))

@@ -76,6 +76,7 @@ def test_the_race_runs_every_optimiser_on_the_runs_objective_and_draws_their_pat
     nesterov_run = run.history[-1]["objective"]
     assert race.best_objective <= nesterov_run * (1 + 1e-9)
 
+    assert not [w for w in at.warning if "No optimiser converged" in w.value]
     table = [t.value for t in at.dataframe if "optimiser" in t.value.columns][0]
     expected = race_table(race)
     assert list(table["optimiser"]) == list(expected["optimiser"])
@@ -100,3 +101,13 @@ def test_the_race_runs_every_optimiser_on_the_runs_objective_and_draws_their_pat
     assert raw_race.lanes["gd"].records[1]["objective"] != pytest.approx(
         race.lanes["gd"].records[1]["objective"], rel=1e-3)
     assert captions(at, "Features in their own units.")
+
+
+def test_a_race_cut_short_by_its_budget_says_that_its_best_is_not_the_minimum():
+    at = open_sample("breast_cancer")
+    train(at)
+    at.number_input(key="train_race_epochs").set_value(10).run()
+    at.button(key="train_race_start").click().run()
+    race = at.session_state["train_race"][2]
+    assert not race.settled
+    assert [w for w in at.warning if "No optimiser converged within its budget" in w.value]
